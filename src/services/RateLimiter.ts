@@ -1,5 +1,6 @@
 import type { Effect } from "effect"
 import { Context } from "effect"
+import type { LimitSettings } from "../domain/LimitSettings.js"
 import type { RateLimitedError } from "./MusicApiError.js"
 import type { QuotaExhaustedError } from "./RateLimiterError.js"
 
@@ -18,6 +19,8 @@ export interface LimiterUsage {
  * gate or for its turn holds no concurrency permit.
  */
 export class RateLimiter extends Context.Tag("lyra/RateLimiter")<RateLimiter, {
+  /** The limits in force, for reports and displays. */
+  readonly settings: LimitSettings
   /** Runs one API call under every limit; a RateLimitedError it fails with starts the shared cooldown. */
   readonly call: <A, E, R>(
     provider: string,

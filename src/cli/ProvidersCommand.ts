@@ -1,0 +1,32 @@
+import { Command, Options } from "@effect/cli"
+import { Console, Effect } from "effect"
+import { MusicApi } from "../services/MusicApi.js"
+import { engineLayer } from "./engineLayer.js"
+import { jobOptions } from "./JobOptions.js"
+
+const json = Options.boolean("json").pipe(Options.withDescription("Print the providers as JSON."))
+
+/** `lyra providers`: what each provider can do. */
+export const providersCommand = Command.make(
+  "providers",
+  { json, ...jobOptions },
+  Effect.fn("lyra providers")(function*(options) {
+    const api = yield* MusicApi
+    if (options.json) {
+      return yield* Console.log(JSON.stringify(api.providers, null, 2))
+    }
+    for (const provider of api.providers) {
+      const c = provider.capabilities
+      const features = [c.search && "search", c.batchTracks && "batch lookups", c.cover && "covers", c.lyrics && "lyrics"]
+        .filter(Boolean)
+        .join(", ")
+      yield* Console.log(`${provider.name}  ${provider.description}`)
+      yield* Console.log(`  kinds:    ${c.kinds.join(", ")}`)
+      yield* Console.log(`  features: ${features || "none"}`)
+      yield* Console.log(`  inputs:   ${[`${provider.name}:<kind>:<id>`, ...c.urlForms].join("  |  ")}`)
+    }
+  })
+).pipe(
+  Command.withDescription("List the providers and their capabilities."),
+  Command.provide((options) => engineLayer(options))
+)

@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+import { NodeContext, NodeRuntime } from "@effect/platform-node"
+import { Cause, Effect, Exit } from "effect"
+import { exitCodes, run } from "./Cli.js"
+
+// The runtime interrupts the job on the first SIGINT/SIGTERM; a second one means "now".
+let signals = 0
+const onSignal = () => {
+  if (++signals >= 2) process.exit(exitCodes.interrupted)
+}
+process.on("SIGINT", onSignal)
+process.on("SIGTERM", onSignal)
+
+NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(NodeContext.layer)), {
+  disableErrorReporting: true,
+  teardown: (exit, onExit) => {
+    if (Exit.isSuccess(exit)) onExit(exit.value as number)
+    else onExit(Cause.isInterruptedOnly(exit.cause) ? exitCodes.interrupted : exitCodes.failed)
+  }
+})

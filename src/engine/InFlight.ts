@@ -1,0 +1,37 @@
+import { Deferred, Effect, FiberId } from "effect"
+
+/**
+ * Shares one run of an effect between every caller with the same key, for the
+ * life of a job: the first caller runs it, later callers wait for its exit.
+ * Callers that wait hold nothing, so sharing never adds a lock cycle.
+ */
+export interface InFlight<A, E> {
+  /** Runs `effect` if `key` is new; `owner` tells the caller whether it ran it. */
+  readonly run: <R>(
+    key: string,
+    effect: Effect.Effect<A, E, R>
+  ) => Effect.Effect<{ readonly value: A; readonly owner: boolean }, E, R>
+}
+
+export const make = <A, E>(): Effect.Effect<InFlight<A, E>> =>
+  Effect.sync(() => {
+    const entries = new Map<string, Deferred.Deferred<A, E>>()
+    return {
+      run: (key, effect) =>
+        Effect.suspend(() => {
+          const existing = entries.get(key)
+          if (existing !== undefined) {
+            return Effect.map(Deferred.await(existing), (value) => ({ value, owner: false }))
+          }
+          const deferred = Deferred.unsafeMake<A, E>(FiberId.none)
+          entries.set(key, deferred)
+          return effect.pipe(
+            Effect.exit,
+            Effect.tap((exit) => Deferred.done(deferred, exit)),
+            Effect.flatten,
+            Effect.map((value) => ({ value, owner: true })),
+            Effect.onInterrupt(() => Deferred.interrupt(deferred))
+          )
+        })
+    }
+  })

@@ -1,0 +1,45 @@
+import { Duration, Layer } from "effect"
+import type { LimitSettings } from "../domain/LimitSettings.js"
+import { defaultLimitSettings } from "../domain/LimitSettings.js"
+import type { MusicApi } from "../services/MusicApi.js"
+import type { Progress } from "../services/Progress.js"
+import type { ProviderRegistry } from "../services/ProviderRegistry.js"
+import type { RateLimiter } from "../services/RateLimiter.js"
+import { RetryPolicy } from "../services/RetryPolicy.js"
+import type { Storage } from "../services/Storage.js"
+import * as MusicApiLive from "./MusicApiLive.js"
+import * as RateLimiterLive from "./RateLimiterLive.js"
+
+export interface EngineParts<EP, RP, ES, RS, EG, RG> {
+  /** The providers, by name (e.g. the sim's `registryLayer`). */
+  readonly providers: Layer.Layer<ProviderRegistry, EP, RP>
+  readonly storage: Layer.Layer<Storage, ES, RS>
+  /** Progress, with any renderers already merged in. */
+  readonly progress: Layer.Layer<Progress, EG, RG>
+  readonly limits?: LimitSettings | undefined
+  readonly retry?: RetryPolicy["Type"] | undefined
+}
+
+export const defaultRetryPolicy: RetryPolicy["Type"] = {
+  retries: 5,
+  baseDelay: Duration.millis(250),
+  maxDelay: Duration.seconds(30)
+}
+
+/**
+ * Everything `download` needs, from the parts that differ between the CLI, an
+ * embedding app and a simulation. Build it once and reuse the value.
+ */
+export const make = <EP, RP, ES, RS, EG, RG>(parts: EngineParts<EP, RP, ES, RS, EG, RG>): Layer.Layer<
+  MusicApi | RateLimiter | RetryPolicy | Storage | Progress,
+  EP | ES | EG,
+  RP | RS | RG
+> => {
+  const retry = Layer.succeed(RetryPolicy, parts.retry ?? defaultRetryPolicy)
+  return MusicApiLive.layer.pipe(
+    Layer.provideMerge(RateLimiterLive.layer(parts.limits ?? defaultLimitSettings)),
+    Layer.provide(parts.providers),
+    Layer.provideMerge(Layer.mergeAll(retry, parts.storage)),
+    Layer.provideMerge(parts.progress)
+  )
+}

@@ -1,0 +1,172 @@
+import { Array as Arr, Effect, Layer, Request, RequestResolver } from "effect"
+import type { Album } from "../domain/Album.js"
+import type { Artist } from "../domain/Artist.js"
+import type { MediaKind } from "../domain/MediaRef.js"
+import { MediaRef, parseShorthand } from "../domain/MediaRef.js"
+import type { Playlist } from "../domain/Playlist.js"
+import type { SearchResult } from "../domain/SearchResult.js"
+import type { Track } from "../domain/Track.js"
+import { UsageError } from "../domain/UsageError.js"
+import { retryingWithProgress } from "../engine/retrying.js"
+import type { ApiError } from "../services/MusicApi.js"
+import { MusicApi } from "../services/MusicApi.js"
+import { NotFoundError } from "../services/MusicApiError.js"
+import type { Provider } from "../services/Provider.js"
+import { ProviderRegistry } from "../services/ProviderRegistry.js"
+import { Progress } from "../services/Progress.js"
+import { RateLimiter } from "../services/RateLimiter.js"
+import { RetryPolicy } from "../services/RetryPolicy.js"
+
+class GetTrack extends Request.TaggedClass("GetTrack")<Track, ApiError, {
+  readonly provider: string
+  readonly id: string
+}> {}
+
+class GetAlbum extends Request.TaggedClass("GetAlbum")<Album, ApiError, {
+  readonly provider: string
+  readonly id: string
+}> {}
+
+class GetArtist extends Request.TaggedClass("GetArtist")<Artist, ApiError, {
+  readonly provider: string
+  readonly id: string
+}> {}
+
+class GetPlaylist extends Request.TaggedClass("GetPlaylist")<Playlist, ApiError, {
+  readonly provider: string
+  readonly id: string
+}> {}
+
+class Search extends Request.TaggedClass("Search")<ReadonlyArray<SearchResult>, ApiError, {
+  readonly provider: string
+  readonly kind: MediaKind
+  readonly query: string
+  readonly limit: number
+}> {}
+
+/** Most services cap how many ids one batch call may name. */
+const maxBatch = 100
+
+/**
+ * MusicApi over the registered providers. Every provider call is an Effect
+ * request, admitted by the RateLimiter and retried on the RetryPolicy's
+ * schedule inside its resolver, so a cached answer is always a final one.
+ */
+export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter | RetryPolicy | Progress> = Layer
+  .effect(
+    MusicApi,
+    Effect.gen(function*() {
+      const registry = yield* ProviderRegistry
+      const limiter = yield* RateLimiter
+      const policy = yield* RetryPolicy
+      const progress = yield* Progress
+      const known = [...registry.keys()].join(", ")
+
+      const providerNamed = (name: string): Effect.Effect<Provider, UsageError> => {
+        const provider = registry.get(name)
+        return provider === undefined
+          ? new UsageError({ message: `unknown provider "${name}" (available: ${known})` })
+          : Effect.succeed(provider)
+      }
+
+      /** One raw provider call under the limits, retried on transient failures. */
+      const guarded = <A>(provider: string, operation: string, call: Effect.Effect<A, ApiError>) =>
+        limiter.call(provider, call).pipe(retryingWithProgress(policy, progress, provider, operation))
+
+      const single = <Req extends Request.Request<any, ApiError> & { readonly provider: string }>(
+        operation: string,
+        call: (provider: Provider, request: Req) => Effect.Effect<Request.Request.Success<Req>, ApiError>
+      ): RequestResolver.RequestResolver<Req> =>
+        RequestResolver.fromEffect((request: Req) =>
+          Effect.flatMap(
+            providerNamed(request.provider),
+            (provider) => guarded(provider.name, operation, call(provider, request))
+          ) as Effect.Effect<Request.Request.Success<Req>, Request.Request.Error<Req>>
+        )
+
+      const trackResolver = RequestResolver.makeBatched((requests: Arr.NonEmptyArray<GetTrack>) =>
+        Effect.forEach(
+          Object.entries(Arr.groupBy(requests, (request) => request.provider)),
+          ([name, group]) =>
+            Effect.flatMap(Effect.either(providerNamed(name)), (found) => {
+              if (found._tag === "Left") {
+                return Effect.forEach(group, (request) => Request.fail(request, found.left), { discard: true })
+              }
+              const provider = found.right
+              const batch = provider.tracks
+              if (batch === undefined) {
+                return Effect.forEach(
+                  group,
+                  (request) => Request.completeEffect(request, guarded(name, "track", provider.track(request.id))),
+                  { concurrency: "unbounded", discard: true }
+                )
+              }
+              return Effect.forEach(
+                Arr.chunksOf(group, maxBatch),
+                (chunk) =>
+                  guarded(name, "tracks", batch(chunk.map((request) => request.id))).pipe(
+                    Effect.exit,
+                    Effect.flatMap((exit) =>
+                      Effect.forEach(chunk, (request) => {
+                        if (exit._tag === "Failure") return Request.failCause(request, exit.cause)
+                        const track = exit.value.find((t) => t.id === request.id)
+                        return track === undefined
+                          ? Request.fail(request, new NotFoundError({ provider: name, what: `track ${request.id}` }))
+                          : Request.succeed(request, track)
+                      }, { discard: true })
+                    )
+                  ),
+                { concurrency: "unbounded", discard: true }
+              )
+            }),
+          { concurrency: "unbounded", discard: true }
+        ).pipe(Effect.asVoid)
+      ).pipe(RequestResolver.batchN(maxBatch * 10))
+
+      const albumResolver = single<GetAlbum>("album", (p, r) => p.album(r.id))
+      const artistResolver = single<GetArtist>("artist", (p, r) => p.artist(r.id))
+      const playlistResolver = single<GetPlaylist>("playlist", (p, r) => p.playlist(r.id))
+      const searchResolver = single<Search>(
+        "search",
+        (p, r) => p.search(r.kind, r.query, r.limit)
+      )
+
+      const resolve = (input: string): Effect.Effect<MediaRef, UsageError> => {
+        const shorthand = parseShorthand(input)
+        if (typeof shorthand === "string") return new UsageError({ message: shorthand })
+        if (shorthand !== undefined) {
+          return Effect.flatMap(providerNamed(shorthand.provider), (provider) =>
+            provider.capabilities.kinds.includes(shorthand.kind)
+              ? Effect.succeed(shorthand)
+              : new UsageError({ message: `provider "${provider.name}" has no ${shorthand.kind}s` }))
+        }
+        for (const provider of registry.values()) {
+          const ref = provider.parseUrl(input)
+          if (ref !== undefined) return Effect.succeed(new MediaRef(ref))
+        }
+        return new UsageError({
+          message: `cannot read "${input}": expected <provider>:<kind>:<id> (e.g. sim:artist:1) or a provider URL`
+        })
+      }
+
+      return MusicApi.of({
+        providers: [...registry.values()].map(({ capabilities, description, name }) => ({
+          name,
+          description,
+          capabilities
+        })),
+        resolve,
+        track: (provider, id) => Effect.request(new GetTrack({ provider, id }), trackResolver),
+        album: (provider, id) => Effect.request(new GetAlbum({ provider, id }), albumResolver),
+        artist: (provider, id) => Effect.request(new GetArtist({ provider, id }), artistResolver),
+        playlist: (provider, id) => Effect.request(new GetPlaylist({ provider, id }), playlistResolver),
+        search: (provider, kind, query, limit) =>
+          Effect.request(new Search({ provider, kind, query, limit }), searchResolver),
+        source: (track, quality) =>
+          Effect.flatMap(
+            providerNamed(track.provider),
+            (provider) => guarded(provider.name, "source", provider.source(track, quality))
+          )
+      })
+    })
+  )

@@ -1,0 +1,180 @@
+import { createHash, type Hash } from "node:crypto"
+import { FileSystem, Path } from "@effect/platform"
+import type { PlatformError } from "@effect/platform/Error"
+import { Effect, Layer, Option, Stream } from "effect"
+import { isInside, normalizeRelative } from "../domain/SafePath.js"
+import { Storage } from "../services/Storage.js"
+import { StorageError } from "../services/StorageError.js"
+
+/** Bytes read per step when hashing a part file that is being resumed. */
+const READ_CHUNK = 64 * 1024
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: "disk full",
+  EDQUOT: "disk quota exceeded",
+  EFBIG: "file too large",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "read-only file system",
+  ENOTDIR: "a parent of this path is a file, not a folder",
+  EISDIR: "a folder is in the way",
+  ENOTEMPTY: "a folder is in the way",
+  ENOENT: "no such file or folder",
+  EEXIST: "something is already in the way",
+  ENAMETOOLONG: "name too long",
+  ELOOP: "too many symbolic links",
+  EMFILE: "too many open files",
+  ENFILE: "too many open files",
+  EBUSY: "file is busy",
+  EIO: "input/output error",
+  EXDEV: "cannot rename across devices"
+}
+
+const errnoCode = (cause: unknown): string | undefined =>
+  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
+
+/** One line a user can act on; the system's own message and stack stay out of it. */
+const reasonOf = (error: PlatformError): string => {
+  if (error._tag === "BadArgument") return `invalid argument to ${error.method}`
+  const code = errnoCode(error.cause)
+  if (code !== undefined) return REASONS[code] ?? `${error.method} failed (${code})`
+  if (error.reason === "WriteZero") return "the disk accepted no bytes"
+  return `${error.method} failed (${error.reason})`
+}
+
+const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
+
+/**
+ * The library on local disk under `root`, through @effect/platform's FileSystem.
+ * Each write streams into `<name>.part` with a scoped handle and a running sha256,
+ * so memory stays flat, an interrupted write leaves only the part for a resume,
+ * and a final name only ever appears by rename.
+ */
+export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.FileSystem | Path.Path> =>
+  Layer.effect(
+    Storage,
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const path = yield* Path.Path
+      const base = path.resolve(root)
+
+      const failWith = (relative: string) => (error: PlatformError) =>
+        new StorageError({ path: relative, reason: reasonOf(error) })
+
+      const locate = Effect.fnUntraced(function*(relative: string) {
+        const normal = normalizeRelative(relative)
+        const absolute = Option.map(normal, (rel) => path.join(base, rel))
+        // The second check guards against a platform whose separators differ from POSIX.
+        if (Option.isNone(absolute) || !isInside(base, absolute.value)) {
+          return yield* new StorageError({ path: relative, reason: "path leaves the library folder" })
+        }
+        return { final: absolute.value, part: `${absolute.value}.part` }
+      })
+
+      const ensureFolder = (relative: string, file: string) =>
+        fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(
+          Effect.mapError((error) =>
+            new StorageError({
+              path: relative,
+              reason: errnoCode(error._tag === "SystemError" ? error.cause : undefined) === "EEXIST"
+                ? "a file is in the way of a folder"
+                : reasonOf(error)
+            })
+          )
+        )
+
+      /** Size of a file, none if it does not exist. */
+      const sizeOf = Effect.fnUntraced(function*(relative: string, file: string) {
+        const info = yield* fs.stat(file).pipe(
+          Effect.asSome,
+          Effect.catchIf(isNotFound, () => Effect.succeedNone),
+          Effect.mapError(failWith(relative))
+        )
+        if (Option.isSome(info) && info.value.type !== "File") {
+          return yield* new StorageError({ path: relative, reason: "a folder is in the way" })
+        }
+        return Option.map(info, (found) => Number(found.size))
+      })
+
+      const inspect = Effect.fn("Storage.inspect")(function*(relative: string) {
+        const at = yield* locate(relative)
+        const [finalBytes, partialBytes] = yield* Effect.all([sizeOf(relative, at.final), sizeOf(relative, at.part)])
+        return {
+          finalBytes: Option.getOrUndefined(finalBytes),
+          partialBytes: Option.getOrElse(partialBytes, () => 0)
+        }
+      })
+
+      /** Feeds what a resumed part already holds into the hash, through the same handle. */
+      const hashExisting = Effect.fnUntraced(function*(file: FileSystem.File, hash: Hash) {
+        let bytes = 0
+        for (;;) {
+          const chunk = yield* file.readAlloc(READ_CHUNK)
+          if (Option.isNone(chunk)) return bytes
+          hash.update(chunk.value)
+          bytes += chunk.value.length
+        }
+      })
+
+      const write = Effect.fn("Storage.write")(
+        function*<E>(relative: string, body: Stream.Stream<Uint8Array, E>, options: { readonly append: boolean }) {
+          const at = yield* locate(relative)
+          yield* ensureFolder(relative, at.final)
+          const fail = failWith(relative)
+          // Scoped, so interruption closes the handle and leaves the part for a resume.
+          const file = yield* fs.open(at.part, { flag: options.append ? "a+" : "w" }).pipe(Effect.mapError(fail))
+          const hash = createHash("sha256")
+          let bytes = options.append ? yield* hashExisting(file, hash).pipe(Effect.mapError(fail)) : 0
+          yield* Stream.runForEach(body, (chunk) =>
+            file.writeAll(chunk).pipe(
+              Effect.mapError(fail),
+              Effect.tap(() => {
+                hash.update(chunk)
+                bytes += chunk.length
+              })
+            ))
+          // Flushed before the caller commits, so a crash cannot leave a short final file.
+          yield* file.sync.pipe(Effect.mapError(fail))
+          return { bytes, sha256: hash.digest("hex") }
+        },
+        Effect.scoped
+      )
+
+      const commit = Effect.fn("Storage.commit")(function*(relative: string) {
+        const at = yield* locate(relative)
+        yield* fs.rename(at.part, at.final).pipe(
+          Effect.mapError((error) =>
+            new StorageError({
+              path: relative,
+              reason: isNotFound(error) ? "nothing to commit: no .part file" : reasonOf(error)
+            })
+          )
+        )
+      })
+
+      const discard = Effect.fn("Storage.discard")(function*(relative: string) {
+        const at = yield* locate(relative)
+        yield* fs.remove(at.part, { force: true }).pipe(Effect.mapError(failWith(relative)))
+      })
+
+      const copy = Effect.fn("Storage.copy")(function*(from: string, to: string) {
+        const source = yield* locate(from)
+        const target = yield* locate(to)
+        yield* ensureFolder(to, target.final)
+        yield* fs.copyFile(source.final, target.part).pipe(
+          Effect.mapError((error) =>
+            isNotFound(error)
+              ? new StorageError({ path: from, reason: "no such file to copy" })
+              : failWith(to)(error)
+          ),
+          Effect.zipRight(fs.rename(target.part, target.final).pipe(Effect.mapError(failWith(to)))),
+          // A copy has nothing to resume, so a half-made part is only litter.
+          Effect.onError(() => Effect.ignore(fs.remove(target.part, { force: true })))
+        )
+      })
+
+      return Storage.of({ root: base, inspect, write, commit, discard, copy })
+    })
+  )

@@ -1,0 +1,89 @@
+import type { Cipher } from "node:crypto"
+import { createCipheriv, createHash } from "node:crypto"
+
+/** What a simulated track's bytes are made of; every byte is a function of (seed, track id). */
+export interface SimContent {
+  readonly size: number
+  /** The AES-128 key of the track's keystream. */
+  readonly key: Uint8Array
+  /** A minimal FLAC preamble (magic and STREAMINFO), so taggers and `file` see a FLAC file. */
+  readonly header: Uint8Array
+}
+
+export interface SimContentSpec {
+  readonly seed: number
+  readonly trackId: string
+  readonly size: number
+  readonly sampleRate: number
+  readonly bitDepth: number
+  readonly durationSeconds: number
+}
+
+export const chunkSize = 64 * 1024
+
+/** Never written to: `cipher.update` only reads its input. */
+const zeros = new Uint8Array(chunkSize)
+
+const flacHeader = (spec: SimContentSpec): Uint8Array => {
+  const header = Buffer.alloc(42)
+  header.write("fLaC", 0, "latin1")
+  // Block header: last metadata block, type 0 (STREAMINFO), 34 bytes long.
+  header.writeUInt32BE(0x8000_0022, 4)
+  header.writeUInt16BE(4096, 8) // min block size
+  header.writeUInt16BE(4096, 10) // max block size
+  // min and max frame size (24 bits each) stay 0: unknown.
+  const samples = BigInt(Math.round(spec.durationSeconds * spec.sampleRate)) & 0xf_ffff_ffffn
+  const packed = (BigInt(spec.sampleRate) << 44n) | (1n << 41n) | (BigInt(spec.bitDepth - 1) << 36n) | samples
+  header.writeBigUInt64BE(packed, 18)
+  // The MD5 of the audio (bytes 26..41) stays 0: unknown.
+  return header
+}
+
+export const makeContent = (spec: SimContentSpec): SimContent => ({
+  size: spec.size,
+  key: createHash("sha256").update(`lyra-sim:${spec.seed}:${spec.trackId}`).digest().subarray(0, 16),
+  header: flacHeader(spec).subarray(0, spec.size)
+})
+
+/**
+ * Reads a track's bytes sequentially from any offset: an AES-128-CTR keystream
+ * (fast and random access, since the counter block is offset / 16) under the header.
+ */
+export class SimContentReader {
+  private readonly cipher: Cipher
+  private position: number
+
+  constructor(private readonly content: SimContent, offset: number) {
+    const iv = Buffer.alloc(16)
+    iv.writeBigUInt64BE(BigInt(Math.floor(offset / 16)), 8)
+    this.cipher = createCipheriv("aes-128-ctr", content.key, iv)
+    const skip = offset % 16
+    if (skip > 0) this.cipher.update(zeros.subarray(0, skip))
+    this.position = offset
+  }
+
+  /** The next `length` bytes (clamped to the end of the content). */
+  read(length: number): Uint8Array {
+    const n = Math.max(0, Math.min(length, this.content.size - this.position))
+    const out = new Uint8Array(n)
+    for (let done = 0; done < n;) {
+      const step = Math.min(chunkSize, n - done)
+      out.set(this.cipher.update(zeros.subarray(0, step)), done)
+      done += step
+    }
+    const { header } = this.content
+    for (let i = this.position; i < header.length && i < this.position + n; i++) {
+      out[i - this.position] = header[i] as number
+    }
+    this.position += n
+    return out
+  }
+}
+
+/** The lower-case hex sha256 of the whole content. */
+export const sha256Hex = (content: SimContent): string => {
+  const hash = createHash("sha256")
+  const reader = new SimContentReader(content, 0)
+  for (let done = 0; done < content.size; done += chunkSize) hash.update(reader.read(chunkSize))
+  return hash.digest("hex")
+}

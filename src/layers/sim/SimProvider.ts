@@ -1,0 +1,180 @@
+import { Effect, Layer, Option, Random, Stream } from "effect"
+import type { MediaKind } from "../../domain/MediaRef.js"
+import { MediaRef } from "../../domain/MediaRef.js"
+import type { Quality } from "../../domain/Quality.js"
+import type { Track } from "../../domain/Track.js"
+import { TrackSource } from "../../domain/TrackSource.js"
+import type { UsageError } from "../../domain/UsageError.js"
+import { InvalidError, type MusicApiError } from "../../services/MusicApiError.js"
+import type { Provider, ProviderCapabilities } from "../../services/Provider.js"
+import { ProviderRegistry } from "../../services/ProviderRegistry.js"
+import { SimBackend } from "./SimBackend.js"
+import { SimCatalog } from "./SimCatalog.js"
+import type { SimContent } from "./SimContent.js"
+import { chunkSize, makeContent, sha256Hex, SimContentReader } from "./SimContent.js"
+import { hash32 } from "./SimHash.js"
+import type { SimProfile } from "./SimProfile.js"
+import { defaultProfile, load } from "./SimProfile.js"
+import type { SimServerHandle } from "./SimServer.js"
+import { SimServer } from "./SimServer.js"
+
+const name = "sim"
+
+export const capabilities: ProviderCapabilities = {
+  kinds: ["track", "album", "artist", "playlist"],
+  search: true,
+  batchTracks: true,
+  cover: false,
+  lyrics: false,
+  urlForms: ["https://sim.lyra/<kind>/<id>", "sim://<kind>/<id>"]
+}
+
+const urlPattern = /^(?:https?:\/\/(?:www\.)?sim\.lyra|sim:\/)\/(track|album|artist|playlist)\/(\d+)\/?(?:[?#].*)?$/i
+
+/** `https://sim.lyra/<kind>/<id>` or `sim://<kind>/<id>`. */
+export const parseUrl = (url: string): MediaRef | undefined => {
+  const match = urlPattern.exec(url.trim())
+  if (match === null) return undefined
+  return new MediaRef({ provider: name, kind: (match[1] ?? "").toLowerCase() as MediaKind, id: match[2] ?? "" })
+}
+
+/**
+ * Builds the simulated service: a catalog from the profile's seed, a server with
+ * its own Random (so faults and latencies are a function of the seed and the order
+ * of requests), and the Provider that calls it. Time is the Clock's, so the same
+ * code runs live or under TestClock.
+ */
+export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = defaultProfile) {
+  const catalog = new SimCatalog(profile.seed, profile.shape)
+  const backend = new SimBackend(profile, Random.make(profile.seed))
+  const failing = new Set(profile.failTracks)
+  const corrupt = new Set(profile.corruptTracks)
+  const contents = new Map<string, { readonly content: SimContent; readonly sha256: string }>()
+
+  /** The canonical bytes of a track (by id, whatever metadata the caller holds), hashed once. */
+  const contentOf = (trackId: string) => {
+    const cached = contents.get(trackId)
+    if (cached !== undefined) return cached
+    const track = catalog.track(trackId)
+    if (track === undefined) return undefined
+    const content = makeContent({
+      seed: profile.seed,
+      trackId,
+      size: track.sizeBytes ?? 0,
+      sampleRate: track.sampleRate ?? 44_100,
+      bitDepth: track.bitDepth ?? 16,
+      durationSeconds: track.durationSeconds ?? 0
+    })
+    const entry = { content, sha256: sha256Hex(content) }
+    contents.set(trackId, entry)
+    return entry
+  }
+
+  /** A transfer from `offset`: 64 KiB chunks, each paced by the per-connection bandwidth. */
+  const open = (trackId: string, content: SimContent) => (offset: number): Stream.Stream<Uint8Array, MusicApiError> =>
+    Stream.unwrapScoped(Effect.gen(function*() {
+      if (!Number.isSafeInteger(offset) || offset < 0 || offset > content.size) {
+        return yield* new InvalidError({
+          provider: name,
+          reason: `range: offset ${offset} of track ${trackId} (${content.size} bytes)`
+        })
+      }
+      const entry = yield* backend.openTransfer(trackId, offset)
+      const breakAt = yield* backend.transferBreak(offset, content.size)
+      const end = breakAt ?? content.size
+      // One flipped byte, served once: the first transfer that reaches it.
+      const flipAt = corrupt.has(trackId) && content.size > offset
+        ? offset + (hash32(profile.seed, "flip", trackId) % (content.size - offset))
+        : undefined
+      const reader = new SimContentReader(content, offset)
+      const body = Stream.unfoldEffect(offset, (position) => {
+        if (position >= end) return Effect.succeed(Option.none())
+        const next = Math.min(position + chunkSize, end)
+        const pace = backend.paceMillis(offset, position, next)
+        const chunk = Effect.sync(() => {
+          const bytes = reader.read(next - position)
+          if (flipAt !== undefined && flipAt >= position && flipAt < next && corrupt.delete(trackId)) {
+            bytes[flipAt - position] = (bytes[flipAt - position] ?? 0) ^ 0xff
+          }
+          backend.sent(entry, trackId, bytes.length)
+          return Option.some([bytes, next] as const)
+        })
+        return pace > 0 ? Effect.zipRight(Effect.sleep(pace), chunk) : chunk
+      })
+      return breakAt === undefined
+        ? body
+        : Stream.concat(body, Stream.suspend(() => Stream.fail(backend.broke(entry))))
+    }))
+
+  const provider: Provider = {
+    name,
+    description: "Simulated music service: a seeded catalog with latency, rate limits and faults, no network",
+    capabilities,
+    parseUrl,
+    track: Effect.fn("SimProvider.track")(function*(id: string) {
+      return yield* backend.call("track", id, 0, `track ${id}`, () => catalog.track(id))
+    }),
+    tracks: Effect.fn("SimProvider.tracks")(function*(ids: ReadonlyArray<string>) {
+      const found = (): ReadonlyArray<Track> => ids.flatMap((id) => catalog.track(id) ?? [])
+      return yield* backend.call("tracks", ids.join(","), ids.length * profile.perItemMillis, "tracks", found)
+    }),
+    album: Effect.fn("SimProvider.album")(function*(id: string) {
+      return yield* backend.call("album", id, 0, `album ${id}`, () => catalog.album(id))
+    }),
+    artist: Effect.fn("SimProvider.artist")(function*(id: string) {
+      return yield* backend.call("artist", id, 0, `artist ${id}`, () => catalog.artist(id))
+    }),
+    playlist: Effect.fn("SimProvider.playlist")(function*(id: string) {
+      return yield* backend.call("playlist", id, 0, `playlist ${id}`, () => catalog.playlist(id))
+    }),
+    search: Effect.fn("SimProvider.search")(function*(kind: MediaKind, query: string, limit: number) {
+      if (query.trim().length === 0 || !(limit >= 1)) {
+        return yield* new InvalidError({ provider: name, reason: "search: an empty query or a limit below 1" })
+      }
+      return yield* backend.call("search", `${kind}:${query}`, 0, "search", () => catalog.search(kind, query, limit))
+    }),
+    // The sim serves one FLAC preview whatever the quality asked for.
+    source: Effect.fn("SimProvider.source")(function*(track: Track, _quality: Quality) {
+      const id = track.id
+      const found = yield* backend.call(
+        "source",
+        id,
+        0,
+        `source of track ${id}`,
+        () => failing.has(id) ? undefined : contentOf(id)
+      )
+      return new TrackSource({
+        body: { _tag: "StreamBody", open: open(id, found.content) },
+        container: "flac",
+        sizeBytes: found.content.size,
+        sha256: found.sha256
+      })
+    })
+  }
+
+  const server: SimServerHandle = {
+    provider,
+    profile,
+    catalog,
+    requests: backend.requests,
+    stats: backend.stats,
+    bytesServed: backend.bytesServed
+  }
+  return { provider, server }
+})
+
+/** The SimServer for a profile. */
+export const layer = (profile: SimProfile = defaultProfile): Layer.Layer<SimServer> =>
+  Layer.effect(SimServer, Effect.map(makeSim(profile), ({ server }) => server))
+
+/** A registry holding just `sim`, and the SimServer behind it. */
+export const registryLayer = (profile: SimProfile = defaultProfile): Layer.Layer<ProviderRegistry | SimServer> =>
+  Layer.effect(ProviderRegistry, Effect.map(SimServer, (server) => new Map([[name, server.provider]]))).pipe(
+    Layer.provideMerge(layer(profile))
+  )
+
+/** As `registryLayer`, with the profile read from LYRA_SIM_* and then `--sim key=value` entries. */
+export const registryLayerConfig = (
+  entries: ReadonlyArray<string> = []
+): Layer.Layer<ProviderRegistry | SimServer, UsageError> =>
+  Layer.unwrapEffect(Effect.map(load(entries), registryLayer))

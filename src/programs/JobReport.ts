@@ -1,0 +1,32 @@
+import type { ProgressSnapshot } from "../domain/ProgressSnapshot.js"
+
+/** What a finished job did, for the exit code and the caller. */
+export class JobReport {
+  constructor(
+    readonly done: number,
+    readonly skipped: number,
+    readonly failed: number,
+    readonly bytes: number,
+    readonly interrupted: boolean,
+    readonly snapshot: ProgressSnapshot
+  ) {}
+
+  /** Tracks by state; a failed album, playlist or artist lookup counts as a failure too. */
+  static fromSnapshot(snapshot: ProgressSnapshot, interrupted: boolean): JobReport {
+    const tracks = snapshot.tally("track")
+    let failedGroups = 0
+    for (const view of snapshot.items.values()) {
+      if (view.kind !== "track" && view.state === "failed" && !hasChildren(snapshot, view.item)) failedGroups++
+    }
+    return new JobReport(tracks.done, tracks.skipped, tracks.failed + failedGroups, snapshot.bytes, interrupted, snapshot)
+  }
+
+  get succeeded(): boolean {
+    return this.failed === 0 && !this.interrupted
+  }
+}
+
+const hasChildren = (snapshot: ProgressSnapshot, item: string) => {
+  for (const view of snapshot.items.values()) if (view.parent === item) return true
+  return false
+}

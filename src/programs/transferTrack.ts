@@ -1,0 +1,87 @@
+import { Clock, Effect, Stream } from "effect"
+import type { Track } from "../domain/Track.js"
+import type { TrackSource } from "../domain/TrackSource.js"
+import { retryingWithProgress } from "../engine/retrying.js"
+import type { RateLimitedError } from "../services/MusicApiError.js"
+import { IntegrityError, InvalidError } from "../services/MusicApiError.js"
+import { Progress } from "../services/Progress.js"
+import { RateLimiter } from "../services/RateLimiter.js"
+import { RetryPolicy } from "../services/RetryPolicy.js"
+import { Storage } from "../services/Storage.js"
+
+/** Byte progress is published at most this often per track. */
+const progressIntervalMillis = 250
+
+const isRateLimited = (error: { readonly _tag: string }) => error._tag === "RateLimitedError"
+
+/**
+ * Streams a track's bytes into `<path>.part`, resuming from what is already
+ * there, under the bandwidth cap; verifies size and checksum where known, then
+ * renames it into place. Retried as a whole on transient faults: a retry
+ * resumes from the bytes that reached the disk, and a corrupt file restarts.
+ */
+export const transferTrack = Effect.fn("transferTrack")(function*(
+  item: string,
+  track: Track,
+  source: TrackSource,
+  path: string
+) {
+  const storage = yield* Storage
+  const limiter = yield* RateLimiter
+  const progress = yield* Progress
+  const policy = yield* RetryPolicy
+  const body = source.body
+  if (body._tag !== "StreamBody") {
+    return yield* new InvalidError({ provider: track.provider, reason: "source: HTTP bodies need the HTTP transport" })
+  }
+
+  const attempt = Effect.gen(function*() {
+    const existing = yield* storage.inspect(path)
+    let offset = existing.partialBytes
+    if (source.sizeBytes !== undefined && offset > source.sizeBytes) {
+      yield* storage.discard(path)
+      offset = 0
+    }
+    yield* limiter.admit(track.provider)
+    let written = offset
+    let lastPublished = Number.NEGATIVE_INFINITY
+    const bytes = body.open(offset).pipe(
+      Stream.tapError((error) => isRateLimited(error) ? limiter.throttled(error as RateLimitedError) : Effect.void),
+      Stream.mapEffect((chunk) =>
+        limiter.bandwidth(chunk.length).pipe(
+          Effect.zipRight(Clock.currentTimeMillis),
+          Effect.flatMap((now) => {
+            written += chunk.length
+            if (now - lastPublished < progressIntervalMillis) return Effect.succeed(chunk)
+            lastPublished = now
+            return Effect.as(
+              progress.publish({
+                _tag: "TrackBytes",
+                item,
+                bytes: written,
+                ...(source.sizeBytes === undefined ? {} : { totalBytes: source.sizeBytes })
+              }),
+              chunk
+            )
+          })
+        )
+      )
+    )
+    const result = yield* storage.write(path, bytes, { append: offset > 0 })
+    const mismatch = source.sizeBytes !== undefined && result.bytes !== source.sizeBytes
+      ? `expected ${source.sizeBytes} bytes, got ${result.bytes}`
+      : source.sha256 !== undefined && result.sha256 !== source.sha256.toLowerCase()
+      ? `sha256 ${result.sha256.slice(0, 12)}… differs from the expected ${source.sha256.slice(0, 12)}…`
+      : undefined
+    if (mismatch !== undefined) {
+      yield* storage.discard(path)
+      return yield* new IntegrityError({ provider: track.provider, reason: mismatch })
+    }
+    yield* storage.commit(path)
+    return result.bytes
+  })
+
+  return yield* attempt.pipe(
+    retryingWithProgress(policy, progress, track.provider, `transfer ${track.provider}:track:${track.id}`)
+  )
+})

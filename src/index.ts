@@ -21,7 +21,7 @@ export { Quality } from "./domain/Quality.js"
 export { planPath, sanitizeSegment } from "./domain/SafePath.js"
 export { SearchResult } from "./domain/SearchResult.js"
 export { Track } from "./domain/Track.js"
-export { type HttpBody, type StreamBody, TrackSource } from "./domain/TrackSource.js"
+export { type HttpBody, type OpenedBody, type StreamBody, TrackSource } from "./domain/TrackSource.js"
 export { UsageError } from "./domain/UsageError.js"
 
 // Service ports
@@ -35,9 +35,11 @@ export { QuotaExhaustedError } from "./services/RateLimiterError.js"
 export { RetryPolicy } from "./services/RetryPolicy.js"
 export { type FileState, Storage, type WriteResult } from "./services/Storage.js"
 export { StorageError } from "./services/StorageError.js"
+export { Transport } from "./services/Transport.js"
 
 // Layers
 export * as EngineLayer from "./layers/EngineLayer.js"
+export * as HttpTransportLive from "./layers/HttpTransportLive.js"
 export * as MusicApiLive from "./layers/MusicApiLive.js"
 export * as PlainRenderer from "./layers/PlainRenderer.js"
 export * as ProgressLive from "./layers/ProgressLive.js"

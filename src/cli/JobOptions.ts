@@ -6,6 +6,7 @@ import type { LimitSettings } from "../domain/LimitSettings.js"
 import { defaultBurst } from "../domain/LimitSettings.js"
 import { Quality } from "../domain/Quality.js"
 import { parseBandwidth, parseQuota, parseRate } from "../domain/Units.js"
+import { outputOptions } from "./OutputOptions.js"
 
 const atLeastOne = (name: string, fallback: number, description: string) =>
   Options.integer(name).pipe(
@@ -75,16 +76,13 @@ export const jobOptions = {
     Options.withDefault(defaultJobSettings.quality),
     Options.withDescription("Quality tier, mapped by each provider to its formats.")
   ),
+  ...outputOptions,
   sim: Options.keyValueMap("sim").pipe(
     Options.optional,
     Options.withDescription(
       "Simulated provider profile, e.g. --sim latency=20ms..80ms --sim rate-limit=20/s --sim error-rate=0.05 "
         + "--sim bandwidth=4MB/s (also LYRA_SIM_* variables)."
     )
-  ),
-  quiet: Options.boolean("quiet").pipe(
-    Options.withAlias("q"),
-    Options.withDescription("Print only failures and the final summary.")
   )
 }
 

@@ -1,4 +1,4 @@
-import type { Stream } from "effect"
+import type { Effect, Scope, Stream } from "effect"
 import { Data } from "effect"
 import type { MusicApiError } from "../services/MusicApiError.js"
 
@@ -9,10 +9,20 @@ export interface HttpBody {
   readonly headers: Readonly<Record<string, string>>
 }
 
+/**
+ * An opened body. `offset` is where its bytes really start: the offset asked
+ * for, or 0 when the service ignored the range and sends the whole file again.
+ */
+export interface OpenedBody {
+  readonly offset: number
+  readonly bytes: Stream.Stream<Uint8Array, MusicApiError>
+}
+
 /** Bytes a provider streams itself, from a byte offset (for resuming a partial file). */
 export interface StreamBody {
   readonly _tag: "StreamBody"
-  readonly open: (offset: number) => Stream.Stream<Uint8Array, MusicApiError>
+  /** Opens the body at `offset`; the connection lives as long as the scope. */
+  readonly open: (offset: number) => Effect.Effect<OpenedBody, MusicApiError, Scope.Scope>
 }
 
 /** Where a track's bytes come from, and what they must add up to. */

@@ -7,15 +7,18 @@ import type { ProviderRegistry } from "../services/ProviderRegistry.js"
 import type { RateLimiter } from "../services/RateLimiter.js"
 import { RetryPolicy } from "../services/RetryPolicy.js"
 import type { Storage } from "../services/Storage.js"
+import type { Transport } from "../services/Transport.js"
 import * as MusicApiLive from "./MusicApiLive.js"
 import * as RateLimiterLive from "./RateLimiterLive.js"
 
-export interface EngineParts<EP, RP, ES, RS, EG, RG> {
+export interface EngineParts<EP, RP, ES, RS, EG, RG, ET, RT> {
   /** The providers, by name (e.g. the sim's `registryLayer`). */
   readonly providers: Layer.Layer<ProviderRegistry, EP, RP>
   readonly storage: Layer.Layer<Storage, ES, RS>
   /** Progress, with any renderers already merged in. */
   readonly progress: Layer.Layer<Progress, EG, RG>
+  /** Fetches bytes that providers name by URL (e.g. HttpTransportLive over an HttpClient). */
+  readonly transport: Layer.Layer<Transport, ET, RT>
   readonly limits?: LimitSettings | undefined
   readonly retry?: RetryPolicy["Type"] | undefined
 }
@@ -30,16 +33,16 @@ export const defaultRetryPolicy: RetryPolicy["Type"] = {
  * Everything `download` needs, from the parts that differ between the CLI, an
  * embedding app and a simulation. Build it once and reuse the value.
  */
-export const make = <EP, RP, ES, RS, EG, RG>(parts: EngineParts<EP, RP, ES, RS, EG, RG>): Layer.Layer<
-  MusicApi | RateLimiter | RetryPolicy | Storage | Progress,
-  EP | ES | EG,
-  RP | RS | RG
+export const make = <EP, RP, ES, RS, EG, RG, ET, RT>(parts: EngineParts<EP, RP, ES, RS, EG, RG, ET, RT>): Layer.Layer<
+  MusicApi | RateLimiter | RetryPolicy | Storage | Progress | Transport,
+  EP | ES | EG | ET,
+  RP | RS | RG | RT
 > => {
   const retry = Layer.succeed(RetryPolicy, parts.retry ?? defaultRetryPolicy)
   return MusicApiLive.layer.pipe(
     Layer.provideMerge(RateLimiterLive.layer(parts.limits ?? defaultLimitSettings)),
     Layer.provide(parts.providers),
-    Layer.provideMerge(Layer.mergeAll(retry, parts.storage)),
+    Layer.provideMerge(Layer.mergeAll(retry, parts.storage, parts.transport)),
     Layer.provideMerge(parts.progress)
   )
 }

@@ -8,11 +8,10 @@ import { Progress } from "../services/Progress.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import { RetryPolicy } from "../services/RetryPolicy.js"
 import { Storage } from "../services/Storage.js"
+import { Transport } from "../services/Transport.js"
 
 /** Byte progress is published at most this often per track. */
 const progressIntervalMillis = 250
-
-const isRateLimited = (error: { readonly _tag: string }) => error._tag === "RateLimitedError"
 
 /**
  * Streams a track's bytes into `<path>.part`, resuming from what is already
@@ -30,10 +29,10 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
   const limiter = yield* RateLimiter
   const progress = yield* Progress
   const policy = yield* RetryPolicy
+  const transport = yield* Transport
   const body = source.body
-  if (body._tag !== "StreamBody") {
-    return yield* new InvalidError({ provider: track.provider, reason: "source: HTTP bodies need the HTTP transport" })
-  }
+  const throttled = (error: { readonly _tag: string }) =>
+    error._tag === "RateLimitedError" ? limiter.throttled(error as RateLimitedError) : Effect.void
 
   const attempt = Effect.gen(function*() {
     const existing = yield* storage.inspect(path)
@@ -43,10 +42,16 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
       offset = 0
     }
     yield* limiter.admit(track.provider)
-    let written = offset
+    const opened = yield* (body._tag === "StreamBody"
+      ? body.open(offset)
+      : transport.open(track.provider, body, offset)).pipe(Effect.tapError(throttled))
+    if (opened.offset !== offset && opened.offset !== 0) {
+      return yield* new InvalidError({ provider: track.provider, reason: `range: asked for ${offset}, got ${opened.offset}` })
+    }
+    let written = opened.offset
     let lastPublished = Number.NEGATIVE_INFINITY
-    const bytes = body.open(offset).pipe(
-      Stream.tapError((error) => isRateLimited(error) ? limiter.throttled(error as RateLimitedError) : Effect.void),
+    const bytes = opened.bytes.pipe(
+      Stream.tapError(throttled),
       Stream.mapEffect((chunk) =>
         limiter.bandwidth(chunk.length).pipe(
           Effect.zipRight(Clock.currentTimeMillis),
@@ -67,19 +72,22 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
         )
       )
     )
-    const result = yield* storage.write(path, bytes, { append: offset > 0 })
+    const result = yield* storage.write(path, bytes, { append: opened.offset > 0 })
     const mismatch = source.sizeBytes !== undefined && result.bytes !== source.sizeBytes
       ? `expected ${source.sizeBytes} bytes, got ${result.bytes}`
       : source.sha256 !== undefined && result.sha256 !== source.sha256.toLowerCase()
       ? `sha256 ${result.sha256.slice(0, 12)}… differs from the expected ${source.sha256.slice(0, 12)}…`
       : undefined
     if (mismatch !== undefined) {
-      yield* storage.discard(path)
       return yield* new IntegrityError({ provider: track.provider, reason: mismatch })
     }
     yield* storage.commit(path)
     return result.bytes
-  })
+  }).pipe(
+    Effect.scoped,
+    // Corrupt bytes are never resumed from: the next attempt starts over.
+    Effect.tapError((error) => error._tag === "IntegrityError" ? storage.discard(path) : Effect.void)
+  )
 
   return yield* attempt.pipe(
     retryingWithProgress(policy, progress, track.provider, `transfer ${track.provider}:track:${track.id}`)

@@ -1,7 +1,9 @@
 import { Duration, Effect, Fiber, Layer, Option, Random, TestClock } from "effect"
 import type { LimitSettings } from "../../src/domain/LimitSettings.js"
 import type { ProgressEvent } from "../../src/domain/ProgressEvent.js"
+import { NodeHttpClient } from "@effect/platform-node"
 import * as EngineLayer from "../../src/layers/EngineLayer.js"
+import * as HttpTransportLive from "../../src/layers/HttpTransportLive.js"
 import * as ProgressRecorder from "../../src/layers/ProgressRecorder.js"
 import type { SimProfile } from "../../src/layers/sim/SimProfile.js"
 import * as SimProvider from "../../src/layers/sim/SimProvider.js"
@@ -22,6 +24,7 @@ export const testEngine = (options: TestEngineOptions) => {
     providers: sim,
     storage,
     progress: ProgressRecorder.layer,
+    transport: HttpTransportLive.layer.pipe(Layer.provide(NodeHttpClient.layerUndici)),
     limits: options.limits,
     retry: options.retry
   }).pipe(

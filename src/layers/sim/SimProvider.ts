@@ -144,7 +144,7 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
         () => failing.has(id) ? undefined : contentOf(id)
       )
       return new TrackSource({
-        body: { _tag: "StreamBody", open: open(id, found.content) },
+        body: { _tag: "StreamBody", open: (offset) => Effect.succeed({ offset, bytes: open(id, found.content)(offset) }) },
         container: "flac",
         sizeBytes: found.content.size,
         sha256: found.sha256

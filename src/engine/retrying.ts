@@ -32,7 +32,10 @@ export const retrySchedule = <E extends RetryableError>(
     Schedule.jittered,
     Schedule.union(Schedule.spaced(policy.maxDelay)),
     Schedule.intersect(Schedule.identity<E>()),
-    Schedule.modifyDelay(([, error], delay) => error.retryAfterMillis === undefined ? delay : Duration.zero),
+    // Whole milliseconds keep virtual timelines exact; a Retry-After is waited out at the gate instead.
+    Schedule.modifyDelay(([, error], delay) =>
+      error.retryAfterMillis === undefined ? Duration.millis(Math.round(Duration.toMillis(delay))) : Duration.zero
+    ),
     Schedule.whileInput(isRetryable),
     Schedule.intersect(Schedule.recurs(policy.retries)),
     Schedule.onDecision(([[, error], count], decision) =>

@@ -61,6 +61,10 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
       ...(outcome.bytes === undefined ? {} : { bytes: outcome.bytes })
     }).pipe(Effect.as(outcome))
 
+  // Group permit, then track permit: the fixed order that rules out lock cycles.
+  const withPermits = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(job.trackPermits.withPermit(placement.priority), placement.groupPermits.withPermits(1))
+
   const fetchOnce = Effect.gen(function*() {
     yield* progress.publish({ _tag: "ItemStarted", item, kind: "track" })
     const source = yield* api.source(track, job.settings.quality)
@@ -76,26 +80,28 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
   }).pipe(
     Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) })),
     Effect.flatMap(finish),
-    job.trackPermits.withPermit(placement.priority),
-    placement.groupPermits.withPermits(1)
+    withPermits
   )
 
   const { owner, value: first } = yield* job.tracks.run(ref, fetchOnce)
   if (owner) return first
 
   // Another placement fetched it: copy its file here, unless it is the same file.
-  yield* progress.publish({ _tag: "ItemStarted", item, kind: "track" })
-  if (first.path === undefined) {
-    return yield* finish({ state: "failed", reason: first.reason ?? "not fetched" })
-  }
-  const path = planPath(placement.segments, extensionOf(first.path))
-  if (path === first.path) {
-    return yield* finish({ state: "skipped", path, reason: "the same file is placed by another item" })
-  }
-  return yield* finish(
-    yield* storage.copy(first.path, path).pipe(
-      Effect.as<TrackOutcome>({ state: "done", path, bytes: first.bytes, reason: `copied from ${first.path}` }),
-      Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) }))
+  const place = Effect.gen(function*() {
+    yield* progress.publish({ _tag: "ItemStarted", item, kind: "track" })
+    if (first.path === undefined) {
+      return yield* finish({ state: "failed", reason: first.reason ?? "not fetched" })
+    }
+    const path = planPath(placement.segments, extensionOf(first.path))
+    if (path === first.path) {
+      return yield* finish({ state: "skipped", path, reason: "the same file is placed by another item" })
+    }
+    return yield* finish(
+      yield* storage.copy(first.path, path).pipe(
+        Effect.as<TrackOutcome>({ state: "done", path, bytes: first.bytes, reason: `copied from ${first.path}` }),
+        Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) }))
+      )
     )
-  )
+  })
+  return yield* place.pipe(withPermits)
 })

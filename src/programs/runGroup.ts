@@ -66,17 +66,17 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     },
     { concurrency: "unbounded" }
   )
-  const outcomes = yield* progress.publish({ _tag: "ItemStarted", item, kind }).pipe(
-    Effect.zipRight(placeAll),
-    job.albumPermits.withPermit([group.sequence])
-  )
-  const failed = outcomes.filter((outcome) => outcome?.state === "failed").length
-  yield* progress.publish({
-    _tag: "ItemFinished",
-    item,
-    kind,
-    ...(failed === 0
-      ? { state: "done" as const }
-      : { state: "failed" as const, reason: `${failed} of ${group.tracks.length} tracks failed` })
-  })
+  yield* Effect.gen(function*() {
+    yield* progress.publish({ _tag: "ItemStarted", item, kind })
+    const outcomes = yield* placeAll
+    const failed = outcomes.filter((outcome) => outcome?.state === "failed").length
+    yield* progress.publish({
+      _tag: "ItemFinished",
+      item,
+      kind,
+      ...(failed === 0
+        ? { state: "done" as const }
+        : { state: "failed" as const, reason: `${failed} of ${group.tracks.length} tracks failed` })
+    })
+  }).pipe(job.albumPermits.withPermit([group.sequence]))
 })

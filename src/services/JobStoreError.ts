@@ -1,0 +1,6 @@
+import { Schema } from "effect"
+
+/** The state store cannot be used: locked by another lyra, corrupt, too new, or failing. */
+export class JobStoreError extends Schema.TaggedError<JobStoreError>()("JobStoreError", {
+  message: Schema.String
+}) {}

@@ -1,0 +1,81 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, FastCheck as fc, Fiber, Random, TestClock } from "effect"
+import { defaultJobSettings } from "../src/domain/JobSettings.js"
+import * as SimProfile from "../src/layers/sim/SimProfile.js"
+import { SimServer } from "../src/layers/sim/SimServer.js"
+import { StorageMemory } from "../src/layers/StorageMemory.js"
+import { download } from "../src/programs/download.js"
+import { JobStore } from "../src/services/JobStore.js"
+import { runVirtual, testEngine } from "./support/testEngine.js"
+
+const settings = { ...defaultJobSettings }
+
+/** The library as a map of final paths to their bytes, as hex digests for short diffs. */
+const library = Effect.map(Effect.flatMap(StorageMemory, (memory) => memory.files), (files) =>
+  new Map([...files].filter(([path]) => !path.endsWith(".part")).map(([path, bytes]) => [path, bytes.length])))
+
+describe("durable state", () => {
+  it.effect("a second run of the same artist makes no API call and no download", () =>
+    Effect.gen(function*() {
+      const server = yield* SimServer
+      const first = yield* runVirtual(download(["sim:artist:1"], settings))
+      const before = (yield* server.requests).length
+      const second = yield* runVirtual(download(["sim:artist:1"], settings))
+      assert.strictEqual(first.done, 40)
+      assert.strictEqual(second.skipped, 40)
+      assert.strictEqual(second.done, 0)
+      assert.strictEqual((yield* server.requests).length, before, "no request at all the second time")
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
+  it.effect("--force downloads again what the archive holds", () =>
+    Effect.gen(function*() {
+      const server = yield* SimServer
+      yield* runVirtual(download(["sim:album:11"], settings))
+      const again = yield* runVirtual(download(["sim:album:11"], { ...settings, force: true }))
+      assert.strictEqual(again.done, 10)
+      const streams = (yield* server.requests).filter((r) => r.endpoint === "stream")
+      assert.strictEqual(streams.length, 20)
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
+  it.effect("a resumed job continues from its .part files: every byte is sent once", () =>
+    Effect.gen(function*() {
+      const server = yield* SimServer
+      const store = yield* JobStore
+      const fiber = yield* Effect.fork(Effect.withRandom(download(["sim:album:11"], settings), Random.make(1)))
+      yield* TestClock.adjust(Duration.millis(400))
+      yield* Fiber.interrupt(fiber)
+      const job = yield* store.job()
+      assert.strictEqual(job.state, "interrupted")
+      const report = yield* runVirtual(download(["sim:album:11"], settings, { resume: job }))
+      assert.strictEqual(report.done + report.skipped, 10)
+      const sent = [...(yield* server.bytesServed)].reduce((sum, [, bytes]) => sum + bytes, 0)
+      const size = server.catalog.album("11")!.trackIds.reduce((sum, id) => sum + server.catalog.track(id)!.sizeBytes!, 0)
+      assert.strictEqual(sent, size, "no byte sent twice")
+      const items = yield* store.items(job.id)
+      assert.strictEqual(items.filter((item) => item.kind === "track" && item.state === "done").length, 10)
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
+  const faulty = () => testEngine({ profile: SimProfile.exact({ errorRate: 0.05 }) })
+
+  it.effect.prop(
+    "interrupting at any virtual time and resuming ends as an uninterrupted run",
+    [fc.integer({ min: 0, max: 1200 }), fc.integer({ min: 1, max: 1000 })],
+    ([at, seed]) =>
+      Effect.gen(function*() {
+        const reference = yield* Effect.provide(
+          Effect.zipRight(runVirtual(download(["sim:album:11"], settings), seed), library),
+          faulty()
+        )
+        const resumed = yield* Effect.gen(function*() {
+          const fiber = yield* Effect.fork(Effect.withRandom(download(["sim:album:11"], settings), Random.make(seed)))
+          yield* TestClock.adjust(Duration.millis(at))
+          yield* Fiber.interrupt(fiber)
+          const job = yield* Effect.flatMap(JobStore, (store) => store.job())
+          yield* runVirtual(download(["sim:album:11"], settings, { resume: job }), seed)
+          return yield* library
+        }).pipe(Effect.provide(faulty()))
+        assert.deepStrictEqual(resumed, reference)
+      }),
+    { timeout: 180_000, fastCheck: { numRuns: 10 } }
+  )
+})

@@ -43,7 +43,8 @@ describe("renderSummary", () => {
         "Summary",
         "  tracks: 1 done, 1 skipped, 2 failed",
         "  albums: 1 done, 0 skipped, 1 failed",
-        "  written: 12.3 MB in 1m 05s (189.2 kB/s)",
+        // Throughput counts transferred bytes only: the skipped file was already there.
+        "  written: 12.3 MB in 1m 05s (average 123.1 kB/s, peak 2.7 MB/s)",
         "  retries: 1, rate limited: 2",
         "Failed (3):",
         "  - Artist — Other: no tracks",
@@ -66,8 +67,33 @@ describe("renderSummary", () => {
     assert.strictEqual(lines[0], "Interrupted: partial summary")
     assert.strictEqual(lines[1], "  tracks: 1 done, 0 skipped, 0 failed, 3 not finished")
     assert.strictEqual(lines[2], "  albums: 0 done, 0 skipped, 0 failed, 2 not finished")
-    assert.strictEqual(lines[3], "  written: 8.0 MB in 1.5s (5.3 MB/s)")
+    assert.strictEqual(lines[3], "  written: 8.0 MB in 1.5s (average 5.3 MB/s, peak 5.3 MB/s)")
     assert.notInclude(text, "Failed")
+  })
+
+  it("adds the peak memory the renderer sampled, and retries by provider when several providers had them", () => {
+    const events: ReadonlyArray<ProgressEvent> = [
+      ...run.slice(0, 10),
+      { _tag: "Retrying", at: 4_000, provider: "tidal", operation: "album", attempt: 1, delayMillis: 100, reason: "503" },
+      { _tag: "RateLimited", at: 4_000, provider: "tidal", status: 429 },
+      { _tag: "RateLimited", at: 4_000, provider: "tidal", status: 429 },
+      { _tag: "JobFinished", at: 5_000, done: 1, skipped: 1, failed: 0, bytes: 12_300_000, interrupted: false }
+    ]
+    const lines = renderSummary(fold(events), {}, { peakRssBytes: 84_200_000 }).split("\n")
+    assert.include(lines, "  retries: 2, rate limited: 2 (retries/rate limited by provider: sim 1/0, tidal 1/2)")
+    assert.include(lines, "  peak memory: 84.2 MB RSS")
+  })
+
+  it("caps the list of failures, saying how many more there are", () => {
+    const events: Array<ProgressEvent> = [{ _tag: "JobStarted", at: 0, inputs: ["x"], limits }]
+    for (let i = 0; i < 60; i++) {
+      events.push({ _tag: "ItemQueued", at: 0, item: `t${i}`, kind: "track", label: `track ${i}` })
+      events.push({ _tag: "ItemFinished", at: 0, item: `t${i}`, kind: "track", state: "failed", reason: "gone" })
+    }
+    const lines = renderSummary(fold(events), { retryCommand: (item) => `lyra download ${item.item}` }).split("\n")
+    assert.include(lines, "Failed (60):")
+    assert.strictEqual(lines.filter((line) => line.startsWith("  - ")).length, 50)
+    assert.strictEqual(lines[lines.length - 1], "  … and 10 more (--json or --log-file lists every one)")
   })
 
   it("handles an empty run", () => {

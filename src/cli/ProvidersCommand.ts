@@ -1,15 +1,14 @@
-import { Command, Options } from "@effect/cli"
+import { Command } from "@effect/cli"
 import { Console, Effect } from "effect"
 import { MusicApi } from "../services/MusicApi.js"
 import { engineLayer } from "./engineLayer.js"
 import { jobOptions } from "./JobOptions.js"
 
-const json = Options.boolean("json").pipe(Options.withDescription("Print the providers as JSON."))
-
 /** `lyra providers`: what each provider can do. */
 export const providersCommand = Command.make(
   "providers",
-  { json, ...jobOptions },
+  // `--json` (from the output options) prints the providers as JSON.
+  { ...jobOptions },
   Effect.fn("lyra providers")(function*(options) {
     const api = yield* MusicApi
     if (options.json) {

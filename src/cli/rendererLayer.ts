@@ -1,7 +1,9 @@
-import { Layer } from "effect"
+import { Layer, Option } from "effect"
 import type { ItemView } from "../domain/ProgressSnapshot.js"
+import * as LogFile from "../layers/LogFile.js"
+import * as NdjsonRenderer from "../layers/NdjsonRenderer.js"
 import * as PlainRenderer from "../layers/PlainRenderer.js"
-import * as ProgressLive from "../layers/ProgressLive.js"
+import * as TerminalRenderer from "../layers/TerminalRenderer.js"
 import type { OutputOptions } from "./OutputOptions.js"
 
 const quote = (text: string) => /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
@@ -12,8 +14,30 @@ const retryCommand = (out: string) => (item: ItemView) => {
   return ref === undefined ? undefined : `lyra download ${ref} --out ${quote(out)}`
 }
 
-/** Progress, with the renderers the output options ask for subscribed to it. */
-export const rendererLayer = (options: OutputOptions & { readonly out: string }) =>
-  PlainRenderer.layerWith({ quiet: options.quiet, summary: { retryCommand: retryCommand(options.out) } }).pipe(
-    Layer.provideMerge(ProgressLive.layer)
-  )
+/** Which renderer shows the run. */
+export type OutputMode = "terminal" | "plain" | "quiet" | "json"
+
+/** `--json` wins, then `--quiet`, then `--plain`; otherwise the live display on a terminal and plain lines elsewhere. */
+export const outputModeOf = (options: OutputOptions, isTTY: boolean): OutputMode =>
+  options.json ? "json" : options.quiet ? "quiet" : options.plain || !isTTY ? "plain" : "terminal"
+
+/**
+ * The renderers the output options ask for, subscribed to Progress (the live
+ * display also reads the RateLimiter's usage), and the log: `--log-file` sends
+ * every log line there as JSON, and without it nothing logs, since only
+ * renderers print.
+ */
+export const rendererLayer = (options: OutputOptions & { readonly out: string }) => {
+  const summary = { retryCommand: retryCommand(options.out) }
+  const mode = outputModeOf(options, process.stdout.isTTY === true)
+  const display = mode === "json"
+    ? NdjsonRenderer.layerWith({ summary })
+    : mode === "terminal"
+    ? TerminalRenderer.layerWith({ summary })
+    : PlainRenderer.layerWith({ quiet: mode === "quiet", summary })
+  const logging = Option.match(options.logFile, {
+    onNone: () => LogFile.useLogger(undefined),
+    onSome: (path) => LogFile.layer(path)
+  })
+  return Layer.merge(display, logging)
+}

@@ -44,4 +44,15 @@ export const formatElapsed = (millis: number): string => {
 export const formatThroughput = (bytes: number, millis: number): string | undefined =>
   millis > 0 ? `${formatBytes((bytes * 1000) / millis)}/s` : undefined
 
+/** A rate in bytes per second: `9.9 MB/s`. */
+export const formatRate = (bytesPerSecond: number): string => `${formatBytes(bytesPerSecond)}/s`
+
+/** Calls per second, with one decimal below ten: `20/s`, `2.5/s`. */
+export const formatCallRate = (perSecond: number): string =>
+  `${perSecond < 10 && !Number.isInteger(perSecond) ? perSecond.toFixed(1) : Math.round(perSecond)}/s`
+
+/** A fraction as a whole percentage, 0 to 100: `52%`. */
+export const formatPercent = (fraction: number): string =>
+  `${Math.floor(Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0)) * 100)}%`
+
 const pad2 = (n: number): string => String(n).padStart(2, "0")

@@ -1,8 +1,9 @@
 import type { Duration } from "effect"
 import { Console, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
-import { formatBytes, formatDuration, formatElapsed } from "../domain/Format.js"
+import { formatBytes, formatCallRate, formatDuration, formatElapsed } from "../domain/Format.js"
 import type { FinalState, ItemKind, ProgressEvent } from "../domain/ProgressEvent.js"
 import { Progress } from "../services/Progress.js"
+import * as ProcessMeter from "./ProcessMeter.js"
 import type { SummaryOptions } from "./Summary.js"
 import { renderSummary } from "./Summary.js"
 
@@ -13,6 +14,8 @@ export interface Options {
   readonly drainTimeout?: Duration.DurationInput
   /** Print the end-of-run summary when the job finishes (or is interrupted). */
   readonly summary?: SummaryOptions | undefined
+  /** Reads the process's RSS for the summary's peak; default process.memoryUsage.rss. */
+  readonly rss?: (() => number) | undefined
 }
 
 interface Known {
@@ -116,6 +119,13 @@ export const makeFormatter = (options: { readonly quiet?: boolean } = {}) => {
           event.at,
           `${event.provider} cooling down ${formatDuration(event.untilMillis - event.at)}`
         )
+      case "RateAdjusted":
+        return quiet ? undefined : line(
+          event.at,
+          `${event.provider} now ${
+            event.ratePerSecond === undefined ? "unpaced" : `paced at ${formatCallRate(event.ratePerSecond)}`
+          }, up to ${event.concurrency} calls at once: ${event.reason}`
+        )
       case "QuotaWaiting":
         return quiet ? undefined : line(
           event.at,
@@ -148,15 +158,23 @@ export const make = Effect.fn("PlainRenderer.make")(function*(options: Options =
   const subscription = yield* Scope.make()
   const events = yield* progress.subscribe.pipe(Scope.extend(subscription))
   const format = makeFormatter(options)
+  const meter = yield* ProcessMeter.make(options.rss)
+  let printed = false
   const printer = yield* events.pipe(
     Stream.runForEach((event) => {
       const text = format(event)
+      if (text !== undefined) printed = true
       const line = text === undefined ? Effect.void : Console.log(text)
       const summary = options.summary
-      return event._tag !== "JobFinished" || summary === undefined ? line : line.pipe(
-        Effect.zipRight(progress.snapshot),
-        Effect.flatMap((snapshot) => Console.log(`\n${renderSummary(snapshot, summary)}`))
-      )
+      if (event._tag !== "JobFinished" || summary === undefined) return line
+      return Effect.gen(function*() {
+        yield* line
+        const snapshot = yield* progress.snapshot
+        yield* meter.sample
+        const peakRssBytes = yield* meter.peakRss
+        // A blank line sets the summary apart from the lines above it, if any.
+        yield* Console.log(`${printed ? "\n" : ""}${renderSummary(snapshot, summary, { peakRssBytes })}`)
+      })
     }),
     Effect.forkScoped
   )

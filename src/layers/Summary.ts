@@ -5,6 +5,14 @@ import type { ItemView, ProgressSnapshot, Tally } from "../domain/ProgressSnapsh
 export interface SummaryOptions {
   /** The command line that retries one failed item, if the caller knows one. */
   readonly retryCommand?: (item: ItemView) => string | undefined
+  /** At most this many failures are listed one by one; default 50. */
+  readonly maxFailures?: number
+}
+
+/** What the renderer measured of the process itself, beside the events. */
+export interface ProcessMetrics {
+  /** The highest resident set size sampled during the run. */
+  readonly peakRssBytes?: number | undefined
 }
 
 const plural = (kind: ItemKind): string => `${kind}s`
@@ -16,16 +24,25 @@ const describeTally = (tally: Tally): string => {
   return parts.join(", ")
 }
 
-const labelOf = (snapshot: ProgressSnapshot, view: ItemView): string => {
-  const parent = view.parent === undefined ? undefined : snapshot.items.get(view.parent)
-  return parent === undefined || parent.kind === "artist" ? view.label : `${parent.label} / ${view.label}`
+/** Which providers the retries and rate limits came from, when more than one did. */
+const describeByProvider = (snapshot: ProgressSnapshot): string => {
+  const providers = new Set([...snapshot.retriesBy.keys(), ...snapshot.rateLimitedBy.keys()])
+  if (providers.size < 2) return ""
+  const parts = [...providers].sort().map((provider) =>
+    `${provider} ${snapshot.retriesBy.get(provider) ?? 0}/${snapshot.rateLimitedBy.get(provider) ?? 0}`
+  )
+  return ` (retries/rate limited by provider: ${parts.join(", ")})`
 }
 
 /**
  * The end-of-run report as plain text, from the final snapshot: what ended in
  * which state, how much and how fast, and how to retry what failed.
  */
-export const renderSummary = (snapshot: ProgressSnapshot, options: SummaryOptions = {}): string => {
+export const renderSummary = (
+  snapshot: ProgressSnapshot,
+  options: SummaryOptions = {},
+  metrics: ProcessMetrics = {}
+): string => {
   const lines: Array<string> = []
   const started = snapshot.startedAt
   const ended = snapshot.finishedAt ?? snapshot.lastEventAt
@@ -39,18 +56,31 @@ export const renderSummary = (snapshot: ProgressSnapshot, options: SummaryOption
       lines.push(`  ${plural(kind)}: ${describeTally(tally)}`)
     }
   }
-  const throughput = formatThroughput(snapshot.bytes, wall)
-  lines.push(`  written: ${formatBytes(snapshot.bytes)} in ${formatDuration(wall)}${throughput === undefined ? "" : ` (${throughput})`}`)
-  lines.push(`  retries: ${snapshot.retries}, rate limited: ${snapshot.rateLimited}`)
+  // Throughput counts bytes transferred, not files found already in the library.
+  const transferred = snapshot.throughput.total
+  const average = formatThroughput(transferred, wall)
+  // A run shorter than the meter's window has no whole-window peak: its average is its peak.
+  const peak = Math.max(snapshot.throughput.peakPerSecond(), wall > 0 ? (transferred * 1000) / wall : 0)
+  lines.push(
+    `  written: ${formatBytes(snapshot.bytes)} in ${formatDuration(wall)}${
+      average === undefined ? "" : ` (average ${average}, peak ${formatBytes(peak)}/s)`
+    }`
+  )
+  lines.push(`  retries: ${snapshot.retries}, rate limited: ${snapshot.rateLimited}${describeByProvider(snapshot)}`)
+  if (metrics.peakRssBytes !== undefined) lines.push(`  peak memory: ${formatBytes(metrics.peakRssBytes)} RSS`)
 
   const failures = snapshot.failures()
   if (failures.length > 0) {
     lines.push(`Failed (${failures.length}):`)
-    for (const view of failures) {
-      lines.push(`  - ${labelOf(snapshot, view)}: ${view.reason ?? "unknown reason"}`)
+    const shown = failures.slice(0, options.maxFailures ?? 50)
+    for (const view of shown) {
+      lines.push(`  - ${snapshot.labelOf(view)}: ${view.reason ?? "unknown reason"}`)
       if (view.path !== undefined) lines.push(`    path: ${view.path}`)
       const command = options.retryCommand?.(view)
       if (command !== undefined) lines.push(`    retry: ${command}`)
+    }
+    if (shown.length < failures.length) {
+      lines.push(`  … and ${failures.length - shown.length} more (--json or --log-file lists every one)`)
     }
   }
   return lines.join("\n")

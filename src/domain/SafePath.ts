@@ -18,7 +18,7 @@ const WHITESPACE_RUN = /\s+/g
 const LEADING_SPACES = /^ +/
 const TRAILING_DOTS_AND_SPACES = /[. ]+$/
 // Windows refuses these device names, even with an extension (`con.txt`).
-const RESERVED = /^(?:CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³]) *(?:\..*)?$/i
+const RESERVED = /^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³]) *(?:\..*)?$/i
 
 const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" })
 
@@ -65,12 +65,13 @@ const fit = (text: string, maxBytes: number): string => {
 const clean = (raw: string): string =>
   raw
     .replace(LONE_SURROGATE, "")
-    .normalize("NFC")
     .replace(CONTROL_WHITESPACE, " ")
     .replace(CONTROL, "")
     .replace(BIDI, "")
     .replace(FORBIDDEN, "_")
     .replace(WHITESPACE_RUN, " ")
+    // Last, so that dropping a character between a letter and its mark still composes them.
+    .normalize("NFC")
 
 const trimEnds = (text: string): string => text.replace(LEADING_SPACES, "").replace(TRAILING_DOTS_AND_SPACES, "")
 
@@ -130,3 +131,27 @@ export const isInside = (root: string, absolutePath: string): boolean => {
     !relative.startsWith(`..${NodePath.sep}`) &&
     !NodePath.isAbsolute(relative)
 }
+
+/** Bytes a planned stem may use, so that any extension (a dot and at most 16 bytes) still fits in one name. */
+export const STEM_BYTES = MAX_NAME_BYTES - MAX_EXTENSION_BYTES - 1
+
+/**
+ * Folders and a file stem, each sanitized, the stem short enough for any
+ * extension: what `planPath` turns into the same path whatever the extension.
+ */
+export const planSegments = (segments: ReadonlyArray<string>): ReadonlyArray<string> => [
+  ...segments.slice(0, -1).map(sanitizeSegment),
+  sanitizeWithin(segments.at(-1) ?? "", STEM_BYTES)
+]
+
+/** A planned stem with ` (n)` after it, cut first so that the number always survives. */
+export const numberedStem = (stem: string, n: number): string => {
+  const marker = ` (${n})`
+  return `${sanitizeWithin(stem, STEM_BYTES - utf8Length(marker))}${marker}`
+}
+
+/**
+ * The key two planned paths collide on: case-insensitive file systems (macOS,
+ * Windows) hold one of `Intro` and `intro`, so they are one name.
+ */
+export const collisionKey = (planned: ReadonlyArray<string>): string => planned.join("/").toLowerCase()

@@ -1,5 +1,7 @@
-import { Clock, Duration, Effect, Layer, RateLimiter as EffectRateLimiter, Scope } from "effect"
+import { Clock, Deferred, Duration, Effect, FiberRef, Layer, Option, Queue, RateLimiter as EffectRateLimiter, Scope } from "effect"
 import type { LimitSettings } from "../domain/LimitSettings.js"
+import type { Adjustment } from "../engine/AdaptiveRate.js"
+import { AdaptiveRate, defaultAdaptiveOptions } from "../engine/AdaptiveRate.js"
 import * as Pacer from "../engine/Pacer.js"
 import type { RateLimitedError } from "../services/MusicApiError.js"
 import { Progress } from "../services/Progress.js"
@@ -10,21 +12,43 @@ import { QuotaExhaustedError } from "../services/RateLimiterError.js"
 interface ProviderGate {
   readonly provider: string
   readonly permits: Effect.Semaphore
-  readonly pace: EffectRateLimiter.RateLimiter | undefined
-  /** Every call waits until this Clock time (a shared Retry-After). */
+  /** `--rate`: effect's token bucket, exact. */
+  readonly fixedPace: EffectRateLimiter.RateLimiter | undefined
+  /** Without `--rate`: the pace and concurrency learned from the service's answers. */
+  readonly adaptive: AdaptiveRate | undefined
+  /** The adaptive pace: the next free slot, and the callers waiting for one in order. */
+  nextSlot: number
+  readonly slotWaiters: Queue.Queue<Deferred.Deferred<void>>
+  /** Every call waits until this Clock time (a shared Retry-After, or a backoff). */
   coolUntil: number
   windowStart: number | undefined
   usedInWindow: number
   inFlight: number
 }
 
+/** Where the limits held a request back before it was let through. */
+interface Admission {
+  readonly at: number
+  readonly pace: boolean
+  readonly permits: boolean
+}
+
 const isRateLimited = (error: unknown): error is RateLimitedError =>
   typeof error === "object" && error !== null && (error as { _tag?: unknown })._tag === "RateLimitedError"
 
 /**
- * The live RateLimiter: a shared cooldown gate, a quota, pacing on effect's
- * token-bucket RateLimiter and a Semaphore for the concurrency cap, per provider;
- * plus one byte pacer for the total bandwidth cap.
+ * When this fiber's last transfer request was admitted, so a rate limit it
+ * reports later through `throttled` can be told apart from the echoes of one
+ * already reacted to.
+ */
+const lastAdmittedAt = FiberRef.unsafeMake<number | undefined>(undefined)
+
+/**
+ * The live RateLimiter: a shared cooldown gate, a quota, pacing and a Semaphore
+ * for the concurrency cap, per provider; plus one byte pacer for the total
+ * bandwidth cap. With `--rate` the pace is effect's token bucket, exact. Without
+ * it the pace and the concurrency are learned (AdaptiveRate): every change is
+ * published as a RateAdjusted event and shows in `usage`.
  */
 export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, Progress> =>
   Layer.scoped(
@@ -42,16 +66,22 @@ export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, 
           const gate: ProviderGate = {
             provider,
             permits: yield* Effect.makeSemaphore(settings.apiConcurrency),
-            pace: settings.rate === undefined ? undefined : yield* EffectRateLimiter.make({
+            fixedPace: settings.rate === undefined ? undefined : yield* EffectRateLimiter.make({
               algorithm: "token-bucket",
               limit: settings.rate.burst,
               interval: Duration.millis(settings.rate.burst * 1000 / settings.rate.perSecond)
             }).pipe(Scope.extend(scope)),
+            adaptive: settings.rate === undefined
+              ? new AdaptiveRate(defaultAdaptiveOptions(settings.apiConcurrency))
+              : undefined,
+            nextSlot: Number.NEGATIVE_INFINITY,
+            slotWaiters: yield* Queue.unbounded<Deferred.Deferred<void>>(),
             coolUntil: 0,
             windowStart: undefined,
             usedInWindow: 0,
             inFlight: 0
           }
+          if (gate.adaptive !== undefined) yield* Effect.forkIn(Effect.interruptible(dispatchSlots(gate)), scope)
           gates.set(provider, gate)
           return gate
         })
@@ -89,24 +119,124 @@ export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, 
         })
       }
 
-      const pace = (gate: ProviderGate) => gate.pace === undefined ? Effect.void : gate.pace(Effect.void)
+      /**
+       * Books the slot just granted at `now`: the next is one interval of the
+       * pace in force now after it (after the slot itself when it was waited
+       * for, so that whole-millisecond sleeps do not drift).
+       */
+      const bookSlot = (gate: ProviderGate, now: number) => {
+        const rate = gate.adaptive?.rate
+        const granted = now - gate.nextSlot < 1 ? gate.nextSlot : now
+        gate.nextSlot = rate === undefined ? now : granted + 1000 / rate
+      }
+
+      /**
+       * Grants the waiting callers their slots, one at a time, spaced by the pace
+       * in force when each is granted: a change of pace takes effect at once,
+       * not after slots booked at the old one.
+       */
+      const dispatchSlots = (gate: ProviderGate): Effect.Effect<never> => {
+        const awaitSlot: Effect.Effect<void> = Effect.flatMap(
+          Clock.currentTimeMillis,
+          (now) => {
+            // Whole milliseconds, so a fractional slot cannot keep it waking at the same instant.
+            const wait = Math.ceil(gate.nextSlot - now)
+            return wait > 0 ? Effect.zipRight(Effect.sleep(Duration.millis(wait)), awaitSlot) : Effect.void
+          }
+        )
+        return Queue.take(gate.slotWaiters).pipe(
+          Effect.flatMap((waiter) =>
+            Deferred.isDone(waiter).pipe(
+              Effect.flatMap((gone) =>
+                gone ? Effect.void : awaitSlot.pipe(
+                  Effect.zipRight(Clock.currentTimeMillis),
+                  Effect.flatMap((now) => Effect.sync(() => bookSlot(gate, now))),
+                  Effect.zipRight(Deferred.succeed(waiter, undefined))
+                )
+              )
+            )
+          ),
+          Effect.forever
+        )
+      }
+
+      /** Takes the next slot of the pace; answers whether it had to wait for it. */
+      const pace = (gate: ProviderGate): Effect.Effect<boolean> => {
+        if (gate.fixedPace !== undefined) return Effect.as(gate.fixedPace(Effect.void), false)
+        return Effect.flatMap(Clock.currentTimeMillis, (now) => {
+          if (gate.adaptive?.rate === undefined) return Effect.succeed(false)
+          if (now >= gate.nextSlot && Option.getOrElse(gate.slotWaiters.unsafeSize(), () => 0) === 0) {
+            bookSlot(gate, now)
+            return Effect.succeed(false)
+          }
+          return Effect.flatMap(Deferred.make<void>(), (slot) =>
+            Queue.offer(gate.slotWaiters, slot).pipe(
+              Effect.zipRight(Deferred.await(slot)),
+              // A caller that gives up leaves its place to the next one.
+              Effect.onInterrupt(() => Deferred.interrupt(slot)),
+              Effect.as(true)
+            ))
+        })
+      }
+
+      const publishAdjustment = (gate: ProviderGate, adjustment: Adjustment | undefined) =>
+        adjustment === undefined ? Effect.void : gate.permits.resize(adjustment.concurrency).pipe(
+          Effect.zipRight(progress.publish({
+            _tag: "RateAdjusted",
+            provider: gate.provider,
+            ...(adjustment.ratePerSecond === undefined ? {} : { ratePerSecond: adjustment.ratePerSecond }),
+            concurrency: adjustment.concurrency,
+            reason: adjustment.reason
+          }))
+        )
+
+      /** Books an admission with the adaptive control, which may grow the limits. */
+      const admitted = (gate: ProviderGate, admission: Admission) =>
+        gate.adaptive === undefined
+          ? Effect.void
+          : publishAdjustment(gate, gate.adaptive.admitted(admission.at, admission))
 
       /** Gate, then pace, then a permit; a cooldown begun meanwhile sends the fiber back to the gate without it. */
       const acquirePermit = (
         gate: ProviderGate,
         restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
-      ): Effect.Effect<void> =>
+      ): Effect.Effect<Admission> =>
         restore(Effect.zipRight(awaitCooldown(gate), pace(gate))).pipe(
-          Effect.zipRight(restore(gate.permits.take(1))),
-          Effect.zipRight(Clock.currentTimeMillis),
-          Effect.flatMap((now) =>
-            gate.coolUntil <= now
-              ? Effect.void
-              : Effect.zipRight(gate.permits.release(1), acquirePermit(gate, restore))
+          Effect.flatMap((paced) => {
+            const full = gate.inFlight >= (gate.adaptive?.concurrency ?? settings.apiConcurrency)
+            return Effect.as(restore(gate.permits.take(1)), { paced, full })
+          }),
+          Effect.flatMap(({ full, paced }) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              gate.coolUntil <= now
+                ? Effect.succeed<Admission>({ at: now, pace: paced, permits: full })
+                : Effect.zipRight(gate.permits.release(1), acquirePermit(gate, restore)))
           )
         )
 
-      const throttled = (error: RateLimitedError) =>
+      /** Gate, then pace; a cooldown begun while waiting for the pace sends the caller back to the gate. */
+      const awaitTurn = (gate: ProviderGate): Effect.Effect<Admission> =>
+        Effect.zipRight(awaitCooldown(gate), pace(gate)).pipe(
+          Effect.flatMap((paced) =>
+            Effect.flatMap(Clock.currentTimeMillis, (now) =>
+              gate.coolUntil <= now
+                ? Effect.succeed<Admission>({ at: now, pace: paced, permits: false })
+                : awaitTurn(gate))
+          )
+        )
+
+      /** Starts (or extends) the shared cooldown. */
+      const coolDown = (gate: ProviderGate, until: number) =>
+        Effect.suspend(() => {
+          if (until <= gate.coolUntil) return Effect.void
+          gate.coolUntil = until
+          // Slots booked past the cooldown are void: the pace starts again at its end.
+          gate.nextSlot = until
+          return progress.publish({ _tag: "CoolingDown", provider: gate.provider, untilMillis: until })
+        })
+
+      /** A 429/503 for a request admitted at `admittedAt`: cooldown, backoff and slowing down. */
+      const onLimited = (error: RateLimitedError, admittedAt: number | undefined) =>
         Effect.gen(function*() {
           const gate = yield* gateFor(error.provider)
           yield* progress.publish({
@@ -115,13 +245,16 @@ export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, 
             status: error.status,
             ...(error.retryAfterMillis === undefined ? {} : { retryAfterMillis: error.retryAfterMillis })
           })
-          if (error.retryAfterMillis === undefined) return
           const now = yield* Clock.currentTimeMillis
-          const until = now + error.retryAfterMillis
-          if (until <= gate.coolUntil) return
-          gate.coolUntil = until
-          yield* progress.publish({ _tag: "CoolingDown", provider: error.provider, untilMillis: until })
+          if (error.retryAfterMillis !== undefined) yield* coolDown(gate, now + error.retryAfterMillis)
+          if (gate.adaptive === undefined) return
+          const decision = gate.adaptive.limited(now, admittedAt, error.retryAfterMillis !== undefined)
+          yield* publishAdjustment(gate, decision.adjustment)
+          if (decision.backoffMillis !== undefined) yield* coolDown(gate, now + decision.backoffMillis)
         })
+
+      const throttled = (error: RateLimitedError) =>
+        Effect.flatMap(FiberRef.get(lastAdmittedAt), (admittedAt) => onLimited(error, admittedAt))
 
       return RateLimiter.of({
         settings,
@@ -130,7 +263,8 @@ export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, 
             Effect.uninterruptibleMask((restore) =>
               restore(takeQuota(gate)).pipe(
                 Effect.zipRight(acquirePermit(gate, restore)),
-                Effect.zipRight(
+                Effect.tap((admission) => admitted(gate, admission)),
+                Effect.flatMap((admission) =>
                   Effect.suspend(() => {
                     gate.inFlight++
                     return restore(effect)
@@ -138,23 +272,28 @@ export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, 
                     Effect.ensuring(Effect.suspend(() => {
                       gate.inFlight--
                       return gate.permits.release(1)
-                    }))
+                    })),
+                    Effect.tapError((error) => isRateLimited(error) ? onLimited(error, admission.at) : Effect.void)
                   )
-                ),
-                Effect.tapError((error) => isRateLimited(error) ? throttled(error) : Effect.void)
+                )
               )
             )),
         admit: (provider) =>
           Effect.flatMap(gateFor(provider), (gate) =>
-            takeQuota(gate).pipe(Effect.zipRight(awaitCooldown(gate)), Effect.zipRight(pace(gate)))),
+            takeQuota(gate).pipe(
+              Effect.zipRight(awaitTurn(gate)),
+              Effect.flatMap((admission) =>
+                FiberRef.set(lastAdmittedAt, admission.at).pipe(Effect.zipRight(admitted(gate, admission)))
+              )
+            )),
         throttled,
         bandwidth: (bytes) => bandwidth === undefined ? Effect.void : bandwidth.take(bytes),
         usage: Effect.sync(() =>
           [...gates.values()].map((gate) => ({
             provider: gate.provider,
             inFlight: gate.inFlight,
-            concurrency: settings.apiConcurrency,
-            ratePerSecond: settings.rate?.perSecond,
+            concurrency: gate.adaptive?.concurrency ?? settings.apiConcurrency,
+            ratePerSecond: gate.adaptive === undefined ? settings.rate?.perSecond : gate.adaptive.rate,
             coolingDownUntil: gate.coolUntil > 0 ? gate.coolUntil : undefined
           }))
         )

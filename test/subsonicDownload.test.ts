@@ -1,0 +1,167 @@
+import { HttpClient, HttpServerResponse } from "@effect/platform"
+import { assert, describe, it } from "@effect/vitest"
+import { Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { defaultJobSettings } from "../src/domain/JobSettings.js"
+import * as EngineLayer from "../src/layers/EngineLayer.js"
+import * as HttpClientLive from "../src/layers/HttpClientLive.js"
+import * as HttpTransportLive from "../src/layers/HttpTransportLive.js"
+import { ProgressRecorder } from "../src/layers/ProgressRecorder.js"
+import * as ProgressRecorderLayer from "../src/layers/ProgressRecorder.js"
+import * as StorageMemory from "../src/layers/StorageMemory.js"
+import * as SubsonicClient from "../src/layers/subsonic/SubsonicClient.js"
+import * as SubsonicProvider from "../src/layers/subsonic/SubsonicProvider.js"
+import { download } from "../src/programs/download.js"
+import { MusicApi } from "../src/services/MusicApi.js"
+import { ProviderRegistry } from "../src/services/ProviderRegistry.js"
+import type { Handler } from "./subsonicServer.js"
+import { failed, ok, password, startServer, user, validToken } from "./subsonicServer.js"
+
+const content = (seed: number, size: number) => Uint8Array.from({ length: size }, (_, i) => (i * seed + 13) % 256)
+
+const files = {
+  "tr-1": content(3, 10_000),
+  "tr-2": content(5, 12_000),
+  "tr-3": content(7, 9_000),
+  "tr-4": content(11, 8_000)
+}
+
+/**
+ * A server for one album of four tracks: tr-2 breaks after 4000 bytes the
+ * first time (so the retry must resume it with a Range request), tr-3 is
+ * listed at 10000 bytes but is 9000 (a size mismatch), and tr-4's download
+ * answers 500 with an error page.
+ */
+const albumServer = (): Handler => {
+  let brokeOnce = false
+  const song = (id: keyof typeof files, track: number, size = files[id].length) => ({
+    id,
+    title: `Song ${track}`,
+    album: "Album",
+    albumId: "al-1",
+    artist: "Artist",
+    artistId: "ar-1",
+    track,
+    size,
+    suffix: "flac",
+    contentType: "audio/flac"
+  })
+  return (request) => {
+    if (!validToken(request.params)) return failed(40, "Wrong username or password")
+    const id = request.params.get("id") ?? ""
+    switch (request.method) {
+      case "ping":
+        return ok()
+      case "getOpenSubsonicExtensions":
+        return ok({ openSubsonicExtensions: [] })
+      case "getAlbum":
+        return ok({
+          album: {
+            id: "al-1",
+            name: "Album",
+            artist: "Artist",
+            song: [song("tr-1", 1), song("tr-2", 2), song("tr-3", 3, 10_000), song("tr-4", 4)]
+          }
+        })
+      case "download": {
+        if (id === "tr-4") return HttpServerResponse.text("<html>internal error</html>", { status: 500 })
+        const bytes = files[id as keyof typeof files]
+        if (bytes === undefined) return failed(70, "not found")
+        const range = /^bytes=(\d+)-$/.exec(request.headers["range"] ?? "")
+        if (id === "tr-2" && !brokeOnce) {
+          brokeOnce = true
+          // The connection drops after 4000 bytes.
+          return HttpServerResponse.stream(
+            Stream.concat(Stream.make(bytes.subarray(0, 4000)), Stream.fail(new Error("reset"))),
+            { contentType: "audio/flac", headers: { "content-length": String(bytes.length) } }
+          )
+        }
+        if (range !== null) {
+          const start = Number(range[1])
+          return HttpServerResponse.uint8Array(bytes.subarray(start), {
+            status: 206,
+            contentType: "audio/flac",
+            headers: { "content-range": `bytes ${start}-${bytes.length - 1}/${bytes.length}` }
+          })
+        }
+        return HttpServerResponse.uint8Array(bytes, { contentType: "audio/flac" })
+      }
+      default:
+        return failed(0, "unexpected")
+    }
+  }
+}
+
+/** The engine over a subsonic provider for `base`, in memory, recording every event. */
+const engineFor = (base: string) => {
+  const http = HttpClientLive.layer()
+  const registry = Layer.effect(
+    ProviderRegistry,
+    Effect.gen(function*() {
+      const client = SubsonicClient.make(
+        { baseUrl: base, auth: { _tag: "Password", user, password: Redacted.make(password) } },
+        yield* HttpClient.HttpClient
+      )
+      const provider = yield* SubsonicProvider.fromClient(client)
+      return new Map([[provider.name, provider]])
+    })
+  ).pipe(Layer.provide(http))
+  const storage = StorageMemory.layer()
+  return EngineLayer.make({
+    providers: registry,
+    storage,
+    progress: ProgressRecorderLayer.layer,
+    transport: HttpTransportLive.layer.pipe(Layer.provide(http)),
+    retry: { retries: 2, baseDelay: Duration.millis(10), maxDelay: Duration.millis(50) }
+  }).pipe(Layer.merge(storage), Layer.provideMerge(ProgressRecorderLayer.layer))
+}
+
+describe("subsonic: downloading an album through the engine, against a real server", () => {
+  it.live("resumes with Range, checks sizes, never saves an error page, and shows no secret", () =>
+    Effect.gen(function*() {
+      const server = yield* startServer(albumServer())
+      const result = yield* Effect.gen(function*() {
+        const api = yield* MusicApi
+        const ref = yield* api.resolve(`${server.base}/app/#/album/al-1/show`)
+        assert.strictEqual(String(ref), "subsonic:album:al-1")
+        const report = yield* download([String(ref)], defaultJobSettings)
+        const stored = yield* (yield* StorageMemory.StorageMemory).files
+        const events = yield* (yield* ProgressRecorder).events
+        return { report, stored, events }
+      }).pipe(Effect.provide(engineFor(server.base)))
+      const { events, report, stored } = result
+
+      // One getAlbum lists the songs: no call per track.
+      const methods = server.seen.map((r) => r.method)
+      assert.strictEqual(methods.filter((m) => m === "getAlbum").length, 1)
+      assert.isFalse(methods.includes("getSong"))
+
+      assert.strictEqual(report.done, 2)
+      assert.strictEqual(report.failed, 2)
+      const finals = [...stored.entries()].filter(([path]) => !path.endsWith(".part"))
+      const byContent = (bytes: Uint8Array) => finals.find(([, data]) => Buffer.compare(data, bytes) === 0)
+      assert.isDefined(byContent(files["tr-1"]))
+      assert.isDefined(byContent(files["tr-2"]), "the broken transfer was resumed to the whole file")
+      assert.strictEqual(finals.length, 2, "neither the short file nor the error page is in the library")
+
+      // The retry of tr-2 asked for the rest only.
+      const tr2 = server.seen.filter((r) => r.method === "download" && r.params.get("id") === "tr-2")
+      assert.strictEqual(tr2.length, 2)
+      assert.isUndefined(tr2[0]!.headers["range"])
+      assert.strictEqual(tr2[1]!.headers["range"], "bytes=4000-")
+
+      const failures = events.filter((e): e is Extract<typeof e, { _tag: "ItemFinished" }> =>
+        e._tag === "ItemFinished" && e.kind === "track" && e.state === "failed"
+      )
+      assert.isTrue(failures.some((e) => /expected 10000 bytes, got 9000/.test(e.reason ?? "")), "size mismatch")
+      assert.isTrue(failures.some((e) => /HTTP 500/.test(e.reason ?? "")), "error page")
+
+      // No event carries a credential: not the password, not a token or salt.
+      const text = JSON.stringify(events)
+      assert.notInclude(text, password)
+      assert.notMatch(text, /[?&](t|s|p|apiKey)=/)
+      for (const request of server.seen) {
+        assert.notInclude(text, request.params.get("t")!)
+        assert.notInclude(text, request.params.get("s")!)
+      }
+    }).pipe(Effect.scoped), 60_000)
+})

@@ -1,14 +1,27 @@
 import { Command, ValidationError } from "@effect/cli"
 import { Cause, Console, Effect } from "effect"
+import { configCommand } from "./ConfigCommand.js"
 import { downloadCommand } from "./DownloadCommand.js"
 import { providersCommand } from "./ProvidersCommand.js"
+import { resumeCommand, retryFailedCommand } from "./ResumeCommand.js"
 import { searchCommand } from "./SearchCommand.js"
+import { simulateCommand } from "./SimulateCommand.js"
+import { statusCommand } from "./StatusCommand.js"
 
 export const version = "0.1.0"
 
 const lyra = Command.make("lyra").pipe(
   Command.withDescription("A concurrent music archiver: bounded, rate-limit aware, resumable."),
-  Command.withSubcommands([downloadCommand, providersCommand, searchCommand])
+  Command.withSubcommands([
+    downloadCommand,
+    resumeCommand,
+    retryFailedCommand,
+    statusCommand,
+    searchCommand,
+    providersCommand,
+    configCommand,
+    simulateCommand
+  ])
 )
 
 const cli = Command.run(lyra, { name: "lyra", version })

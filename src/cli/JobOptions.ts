@@ -4,9 +4,9 @@ import type { JobSettings } from "../domain/JobSettings.js"
 import { defaultJobSettings } from "../domain/JobSettings.js"
 import type { LimitSettings } from "../domain/LimitSettings.js"
 import { defaultBurst } from "../domain/LimitSettings.js"
-import { Quality } from "../domain/Quality.js"
-import { parseBandwidth, parseQuota, parseRate } from "../domain/Units.js"
+import { parseBandwidth, parseMillis, parseQuota, parseRate } from "../domain/Units.js"
 import { outputOptions } from "./OutputOptions.js"
+import { cpuOption, librarySettingsOption, outOption, qualityOption } from "./SettingsOptions.js"
 
 const atLeastOne = (name: string, fallback: number, description: string) =>
   Options.integer(name).pipe(
@@ -27,11 +27,7 @@ const parsed = <A>(name: string, parse: (text: string) => A | undefined, expecte
 
 /** The options every command that downloads takes. */
 export const jobOptions = {
-  out: Options.text("out").pipe(
-    Options.withAlias("o"),
-    Options.withDefault("./library"),
-    Options.withDescription("The library folder to write into (created if missing).")
-  ),
+  out: outOption,
   albums: atLeastOne("albums", defaultJobSettings.albums, "Albums (or playlists) downloading at once."),
   tracks: atLeastOne("tracks", defaultJobSettings.tracks, "Tracks downloading at once, across all albums."),
   tracksPerAlbum: Options.integer("tracks-per-album").pipe(
@@ -72,18 +68,29 @@ export const jobOptions = {
     Options.withDefault(5),
     Options.withDescription("Retries per call or transfer on transient errors (exponential backoff with jitter).")
   ),
-  quality: Options.choice("quality", Quality.literals).pipe(
-    Options.withDefault(defaultJobSettings.quality),
-    Options.withDescription("Quality tier, mapped by each provider to its formats.")
-  ),
-  ...outputOptions,
+  quality: qualityOption,
+  library: librarySettingsOption,
+  cpu: cpuOption,
   sim: Options.keyValueMap("sim").pipe(
     Options.optional,
     Options.withDescription(
       "Simulated provider profile, e.g. --sim latency=20ms..80ms --sim rate-limit=20/s --sim error-rate=0.05 "
         + "--sim bandwidth=4MB/s (also LYRA_SIM_* variables)."
     )
-  )
+  ),
+  force: Options.boolean("force").pipe(
+    Options.withDescription("Download again even what the archive says is done and is still on disk.")
+  ),
+  noState: Options.boolean("no-state").pipe(
+    Options.withDescription("Keep no job state on disk (<out>/.lyra/state.db): no resume, no archive, no cache.")
+  ),
+  metadataTtl: parsed(
+    "metadata-ttl",
+    (text) => parseMillis(text, "s"),
+    "a duration such as 24h, 30m or 0",
+    "How long cached metadata answers stay good (default 24h); 0 turns the cache off."
+  ),
+  ...outputOptions
 }
 
 type Parsed<T> = { readonly [K in keyof T]: T[K] extends Options.Options<infer A> ? A : never }
@@ -93,7 +100,9 @@ export const jobSettingsOf = (options: JobOptions): JobSettings => ({
   albums: options.albums,
   tracks: options.tracks,
   tracksPerAlbum: Option.getOrElse(options.tracksPerAlbum, () => options.tracks),
-  quality: options.quality
+  quality: options.quality,
+  force: options.force,
+  library: options.library
 })
 
 export const limitSettingsOf = (options: JobOptions): LimitSettings => ({

@@ -5,14 +5,16 @@ import type { SearchResult } from "../domain/SearchResult.js"
 import { download } from "../programs/download.js"
 import { MusicApi } from "../services/MusicApi.js"
 import { engineLayer } from "./engineLayer.js"
+import { refuseOptionLike } from "./refuseOptionLike.js"
 import { JobIncomplete } from "./JobIncomplete.js"
 import { jobOptions, jobSettingsOf } from "./JobOptions.js"
+import { toStored } from "./StoredOptions.js"
 
 const provider = Args.text({ name: "provider" }).pipe(Args.withDescription("The provider to search, e.g. sim."))
 const kind = Args.choice(MediaKind.literals.map((k) => [k, k] as const), { name: "kind" }).pipe(
   Args.withDescription("What to search for: track, album, artist or playlist.")
 )
-const query = Args.text({ name: "query" }).pipe(Args.atLeast(1), Args.withDescription("Words to search for."))
+const query = Args.text({ name: "query" }).pipe(Args.atLeast(1), refuseOptionLike, Args.withDescription("Words to search for."))
 
 const searchOptions = {
   json: Options.boolean("json").pipe(Options.withDescription("Print the results as JSON.")),
@@ -50,7 +52,9 @@ export const searchCommand = Command.make(
     }
     const first = results[0]
     if (first === undefined) return yield* Console.log("No results; nothing to download.")
-    const report = yield* download([`${first.provider}:${first.kind}:${first.id}`], jobSettingsOf(options))
+    const report = yield* download([`${first.provider}:${first.kind}:${first.id}`], jobSettingsOf(options), {
+      record: { options: toStored(options) }
+    })
     if (!report.succeeded) return yield* new JobIncomplete({ failed: report.failed })
   })
 ).pipe(

@@ -2,6 +2,7 @@ import { HashMap, Option, Schema } from "effect"
 import { Quality } from "../domain/Quality.js"
 import type { JobOptions } from "./JobOptions.js"
 import type { OutputOptions } from "./OutputOptions.js"
+import { storedLibrarySettings } from "./SettingsOptions.js"
 
 /** The options a job runs with, as stored beside it so that `resume` runs it the same way. */
 const Stored = Schema.Struct({
@@ -63,6 +64,8 @@ export const fromStored = (
     sim: stored.sim.length === 0 ? Option.none() : Option.some(HashMap.fromIterable(stored.sim)),
     force: stored.force,
     noState: false,
+    library: storedLibrarySettings(settings),
+    cpu: Option.none(),
     metadataTtl: Option.fromNullable(stored.metadataTtl)
   }
 }

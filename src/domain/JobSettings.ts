@@ -1,4 +1,5 @@
 import type { Quality } from "./Quality.js"
+import type { Settings } from "./Settings.js"
 
 /** How one download job runs: the album and track levels, and what to fetch. */
 export interface JobSettings {
@@ -9,11 +10,16 @@ export interface JobSettings {
   /** Tracks in flight at once within one album (t). */
   readonly tracksPerAlbum: number
   readonly quality: Quality
+  /** Download again what the archive says is done. */
+  readonly force: boolean
+  /** Layout, filters, covers and lyrics (OrpheusDL's settings); OrpheusDL's defaults when absent. */
+  readonly library?: Settings | undefined
 }
 
 export const defaultJobSettings: JobSettings = {
   albums: 3,
   tracks: 5,
   tracksPerAlbum: 5,
-  quality: "lossless"
+  quality: "lossless",
+  force: false
 }

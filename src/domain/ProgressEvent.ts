@@ -41,7 +41,10 @@ export const ItemFinished = Schema.TaggedStruct("ItemFinished", {
   kind: ItemKind,
   state: FinalState,
   reason: Schema.optional(Schema.String),
-  bytes: Schema.optional(Schema.Number)
+  bytes: Schema.optional(Schema.Number),
+  /** Where a finished track is in the library, and its sha256. */
+  path: Schema.optional(Schema.String),
+  sha256: Schema.optional(Schema.String)
 })
 
 /** Bytes written for a track so far; published at a bounded rate. */
@@ -56,6 +59,8 @@ export const Retrying = Schema.TaggedStruct("Retrying", {
   ...base,
   provider: Schema.String,
   operation: Schema.String,
+  /** The item being retried, for transfers. */
+  item: Schema.optional(Schema.String),
   attempt: Schema.Int,
   delayMillis: Schema.Number,
   reason: Schema.String
@@ -73,6 +78,18 @@ export const CoolingDown = Schema.TaggedStruct("CoolingDown", {
   ...base,
   provider: Schema.String,
   untilMillis: Schema.Number
+})
+
+/**
+ * The limiter changed the pace or the concurrency it runs `provider` at: the
+ * rate it learned from the service's answers (absent while unpaced), and why.
+ */
+export const RateAdjusted = Schema.TaggedStruct("RateAdjusted", {
+  ...base,
+  provider: Schema.String,
+  ratePerSecond: Schema.optional(Schema.Number),
+  concurrency: Schema.Int,
+  reason: Schema.String
 })
 
 export const QuotaWaiting = Schema.TaggedStruct("QuotaWaiting", {
@@ -100,6 +117,7 @@ export const ProgressEvent = Schema.Union(
   Retrying,
   RateLimited,
   CoolingDown,
+  RateAdjusted,
   QuotaWaiting,
   JobFinished
 )

@@ -56,7 +56,8 @@ export const retryingWithProgress = (
   policy: RetryPolicy["Type"],
   progress: Progress["Type"],
   provider: string,
-  operation: string
+  operation: string,
+  item?: string
 ) =>
 <A, E extends RetryableError, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.retry(
@@ -66,6 +67,7 @@ export const retryingWithProgress = (
         _tag: "Retrying",
         provider,
         operation,
+        ...(item === undefined ? {} : { item }),
         attempt: notice.attempt,
         delayMillis: Duration.toMillis(notice.delay),
         reason: notice.error.message

@@ -1,13 +1,15 @@
-import { Array as Arr, Effect, Layer, Request, RequestResolver } from "effect"
-import type { Album } from "../domain/Album.js"
-import type { Artist } from "../domain/Artist.js"
+import { Array as Arr, Effect, Layer, Option, Request, RequestResolver, Schema } from "effect"
+import { Album } from "../domain/Album.js"
+import { Artist } from "../domain/Artist.js"
 import type { MediaKind } from "../domain/MediaRef.js"
 import { MediaRef, parseShorthand } from "../domain/MediaRef.js"
-import type { Playlist } from "../domain/Playlist.js"
+import { Playlist } from "../domain/Playlist.js"
 import type { SearchResult } from "../domain/SearchResult.js"
-import type { Track } from "../domain/Track.js"
+import { Track } from "../domain/Track.js"
 import { UsageError } from "../domain/UsageError.js"
+import { loggedRequest } from "../engine/loggedRequest.js"
 import { retryingWithProgress } from "../engine/retrying.js"
+import { JobStore } from "../services/JobStore.js"
 import type { ApiError } from "../services/MusicApi.js"
 import { MusicApi } from "../services/MusicApi.js"
 import { NotFoundError } from "../services/MusicApiError.js"
@@ -52,7 +54,8 @@ const maxBatch = 100
  * request, admitted by the RateLimiter and retried on the RetryPolicy's
  * schedule inside its resolver, so a cached answer is always a final one.
  */
-export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter | RetryPolicy | Progress> = Layer
+export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter | RetryPolicy | Progress | JobStore> =
+  Layer
   .effect(
     MusicApi,
     Effect.gen(function*() {
@@ -60,6 +63,7 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
       const limiter = yield* RateLimiter
       const policy = yield* RetryPolicy
       const progress = yield* Progress
+      const store = yield* JobStore
       const known = [...registry.keys()].join(", ")
 
       const providerNamed = (name: string): Effect.Effect<Provider, UsageError> => {
@@ -71,16 +75,45 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
 
       /** One raw provider call under the limits, retried on transient failures. */
       const guarded = <A>(provider: string, operation: string, call: Effect.Effect<A, ApiError>) =>
-        limiter.call(provider, call).pipe(retryingWithProgress(policy, progress, provider, operation))
+        limiter.call(provider, loggedRequest(provider, operation)(call)).pipe(
+          retryingWithProgress(policy, progress, provider, operation)
+        )
 
-      const single = <Req extends Request.Request<any, ApiError> & { readonly provider: string }>(
-        operation: string,
+      /** A metadata answer from the JobStore's cache, if it is there and still reads; store trouble is a miss. */
+      const fromCache = <A, I>(schema: Schema.Schema<A, I>, key: string): Effect.Effect<Option.Option<A>> =>
+        store.cached(key).pipe(
+          Effect.flatMap(Option.match({
+            onNone: () => Effect.succeedNone,
+            onSome: (json) => Effect.option(Schema.decodeUnknown(Schema.parseJson(schema))(json))
+          })),
+          Effect.orElseSucceed(() => Option.none<A>())
+        )
+      const toCache = <A, I>(schema: Schema.Schema<A, I>, key: string, value: A): Effect.Effect<void> =>
+        Schema.encode(Schema.parseJson(schema))(value).pipe(
+          Effect.flatMap((json) => store.cache(key, json)),
+          Effect.ignore
+        )
+      /** Answers from the cache when it can, and caches what the provider answers. */
+      const remembered = <A, I>(schema: Schema.Schema<A, I>, key: string, call: Effect.Effect<A, ApiError>) =>
+        Effect.flatMap(fromCache(schema, key), Option.match({
+          onNone: () => Effect.tap(call, (value) => toCache(schema, key, value)),
+          onSome: Effect.succeed
+        }))
+
+      const single = <Req extends Request.Request<any, ApiError> & { readonly provider: string; readonly id: string }, I>(
+        operation: MediaKind,
+        schema: Schema.Schema<Request.Request.Success<Req>, I>,
         call: (provider: Provider, request: Req) => Effect.Effect<Request.Request.Success<Req>, ApiError>
       ): RequestResolver.RequestResolver<Req> =>
         RequestResolver.fromEffect((request: Req) =>
           Effect.flatMap(
             providerNamed(request.provider),
-            (provider) => guarded(provider.name, operation, call(provider, request))
+            (provider) =>
+              remembered(
+                schema,
+                `${provider.name}:${operation}:${request.id}`,
+                guarded(provider.name, operation, call(provider, request))
+              )
           ) as Effect.Effect<Request.Request.Success<Req>, Request.Request.Error<Req>>
         )
 
@@ -94,15 +127,27 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
               }
               const provider = found.right
               const batch = provider.tracks
-              if (batch === undefined) {
-                return Effect.forEach(
-                  group,
-                  (request) => Request.completeEffect(request, guarded(name, "track", provider.track(request.id))),
-                  { concurrency: "unbounded", discard: true }
-                )
-              }
-              return Effect.forEach(
-                Arr.chunksOf(group, maxBatch),
+              const key = (request: GetTrack) => `${name}:track:${request.id}`
+              return Effect.gen(function*() {
+                const misses: Array<GetTrack> = []
+                for (const request of group) {
+                  const hit = yield* fromCache(Track, key(request))
+                  if (Option.isSome(hit)) yield* Request.succeed(request, hit.value)
+                  else misses.push(request)
+                }
+                if (batch === undefined) {
+                  return yield* Effect.forEach(
+                    misses,
+                    (request) =>
+                      Request.completeEffect(
+                        request,
+                        remembered(Track, key(request), guarded(name, "track", provider.track(request.id)))
+                      ),
+                    { concurrency: "unbounded", discard: true }
+                  )
+                }
+                yield* Effect.forEach(
+                Arr.chunksOf(misses, maxBatch),
                 (chunk) =>
                   guarded(name, "tracks", batch(chunk.map((request) => request.id))).pipe(
                     Effect.exit,
@@ -112,23 +157,25 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
                         const track = exit.value.find((t) => t.id === request.id)
                         return track === undefined
                           ? Request.fail(request, new NotFoundError({ provider: name, what: `track ${request.id}` }))
-                          : Request.succeed(request, track)
+                          : Effect.zipRight(toCache(Track, key(request), track), Request.succeed(request, track))
                       }, { discard: true })
                     )
                   ),
                 { concurrency: "unbounded", discard: true }
               )
+              })
             }),
           { concurrency: "unbounded", discard: true }
         ).pipe(Effect.asVoid)
       ).pipe(RequestResolver.batchN(maxBatch * 10))
 
-      const albumResolver = single<GetAlbum>("album", (p, r) => p.album(r.id))
-      const artistResolver = single<GetArtist>("artist", (p, r) => p.artist(r.id))
-      const playlistResolver = single<GetPlaylist>("playlist", (p, r) => p.playlist(r.id))
-      const searchResolver = single<Search>(
-        "search",
-        (p, r) => p.search(r.kind, r.query, r.limit)
+      const albumResolver = single("album", Album as Schema.Schema<Album, any>, (p, r: GetAlbum) => p.album(r.id))
+      const artistResolver = single("artist", Artist as Schema.Schema<Artist, any>, (p, r: GetArtist) => p.artist(r.id))
+      const playlistResolver = single("playlist", Playlist as Schema.Schema<Playlist, any>, (p, r: GetPlaylist) => p.playlist(r.id))
+      // Search answers are kept for the job only: what a search finds changes.
+      const searchResolver = RequestResolver.fromEffect((request: Search) =>
+        Effect.flatMap(providerNamed(request.provider), (provider) =>
+          guarded(provider.name, "search", provider.search(request.kind, request.query, request.limit)))
       )
 
       const resolve = (input: string): Effect.Effect<MediaRef, UsageError> => {
@@ -137,12 +184,12 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
         if (shorthand !== undefined) {
           return Effect.flatMap(providerNamed(shorthand.provider), (provider) =>
             provider.capabilities.kinds.includes(shorthand.kind)
-              ? Effect.succeed(shorthand)
+              ? Effect.as(provider.ready ?? Effect.void, shorthand)
               : new UsageError({ message: `provider "${provider.name}" has no ${shorthand.kind}s` }))
         }
         for (const provider of registry.values()) {
           const ref = provider.parseUrl(input)
-          if (ref !== undefined) return Effect.succeed(new MediaRef(ref))
+          if (ref !== undefined) return Effect.as(provider.ready ?? Effect.void, new MediaRef(ref))
         }
         return new UsageError({
           message: `cannot read "${input}": expected <provider>:<kind>:<id> (e.g. sim:artist:1) or a provider URL`
@@ -165,8 +212,21 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
         source: (track, quality) =>
           Effect.flatMap(
             providerNamed(track.provider),
-            (provider) => guarded(provider.name, "source", provider.source(track, quality))
-          )
+            (provider) =>
+              provider.localSource === true
+                ? provider.source(track, quality)
+                : guarded(provider.name, "source", provider.source(track, quality))
+          ),
+        cover: (track, resolution) =>
+          Effect.flatMap(providerNamed(track.provider), (provider) =>
+            provider.cover === undefined
+              ? Effect.succeed(undefined)
+              : guarded(provider.name, "cover", provider.cover(track, resolution))),
+        lyrics: (track) =>
+          Effect.flatMap(providerNamed(track.provider), (provider) =>
+            provider.lyrics === undefined
+              ? Effect.succeed(undefined)
+              : guarded(provider.name, "lyrics", provider.lyrics(track)))
       })
     })
   )

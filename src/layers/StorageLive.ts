@@ -1,5 +1,6 @@
 import { createHash, type Hash } from "node:crypto"
-import { FileSystem, Path } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
+import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
 import { Effect, Layer, Option, Stream } from "effect"
 import { isInside, normalizeRelative } from "../domain/SafePath.js"

@@ -6,5 +6,6 @@ export interface TrackOutcome {
   /** The library path of the file, when there is one. */
   readonly path?: string | undefined
   readonly bytes?: number | undefined
+  readonly sha256?: string | undefined
   readonly reason?: string | undefined
 }

@@ -1,6 +1,10 @@
 import { Effect, Exit, Request } from "effect"
 import type { JobSettings } from "../domain/JobSettings.js"
 import type { MediaRef } from "../domain/MediaRef.js"
+import { UsageError } from "../domain/UsageError.js"
+import type { JobRecord } from "../services/JobStore.js"
+import { JobStore } from "../services/JobStore.js"
+import type { ApiError } from "../services/MusicApi.js"
 import { MusicApi } from "../services/MusicApi.js"
 import { Progress } from "../services/Progress.js"
 import { RateLimiter } from "../services/RateLimiter.js"
@@ -25,19 +29,60 @@ const downloadRef = (job: Job, ref: MediaRef) => {
   }
 }
 
+export interface DownloadOptions {
+  /** Continue this stored job (after a crash or an interrupt) instead of starting a new one. */
+  readonly resume?: JobRecord | undefined
+  /** Stored with the job beside its settings, e.g. the options that `resume` needs to run it the same way. */
+  readonly record?: Record<string, unknown> | undefined
+}
+
+/**
+ * A named input the provider says does not exist is bad usage, refused before
+ * the job starts. Its answer is kept in the job's request cache, so the walk
+ * does not ask again; any other failure is left for the walk to record.
+ */
+const mustExist = (api: MusicApi["Type"], ref: MediaRef) => {
+  const lookup: Effect.Effect<unknown, ApiError> = ref.kind === "artist"
+    ? api.artist(ref.provider, ref.id)
+    : ref.kind === "album"
+    ? api.album(ref.provider, ref.id)
+    : ref.kind === "playlist"
+    ? api.playlist(ref.provider, ref.id)
+    : api.track(ref.provider, ref.id)
+  return lookup.pipe(
+    Effect.asVoid,
+    Effect.catchAll((error) =>
+      error._tag === "NotFoundError" ? new UsageError({ message: `${ref}: no such ${ref.kind}` }) : Effect.void
+    )
+  )
+}
+
 /**
  * One download job over several inputs (shorthands or provider URLs). Bad
- * inputs fail the job with a UsageError before anything starts; after that it
- * never fails: every item ends done, skipped or failed, and the report says so.
- * API answers are cached for the job, so a lookup is made once.
+ * inputs fail the job with a UsageError before anything starts; after that
+ * every item ends done, skipped or failed, and the report says so (only the
+ * state store failing ends it early). API answers are cached for the job, so a
+ * lookup is made once; items are journaled in the JobStore as they change.
  */
-export const download = Effect.fn("download")(function*(inputs: ReadonlyArray<string>, settings: JobSettings) {
+export const download = Effect.fn("download")(function*(
+  inputs: ReadonlyArray<string>,
+  settings: JobSettings,
+  options: DownloadOptions = {}
+) {
   const api = yield* MusicApi
   const progress = yield* Progress
   const limiter = yield* RateLimiter
+  const store = yield* JobStore
   const refs = yield* Effect.forEach(inputs, api.resolve)
-  const job = yield* makeJob(settings)
   const cache = yield* Request.makeCache({ capacity: 1_000_000, timeToLive: "1 days" })
+  const withJobCache = <A, E, R>(self: Effect.Effect<A, E, R>) =>
+    self.pipe(Effect.withRequestCaching(true), Effect.withRequestCache(cache))
+  yield* Effect.forEach(refs, (ref) => mustExist(api, ref), { concurrency: "unbounded", discard: true }).pipe(
+    withJobCache
+  )
+  const record = options.resume ?? (yield* store.startJob(refs.map(String), { ...options.record, job: settings }))
+  yield* store.setJobState(record.id, "running")
+  const job = yield* makeJob(record.id, settings)
   yield* progress.publish({
     _tag: "JobStarted",
     inputs: refs.map(String),
@@ -50,19 +95,22 @@ export const download = Effect.fn("download")(function*(inputs: ReadonlyArray<st
   })
   const finish = (interrupted: boolean) =>
     Effect.flatMap(progress.snapshot, (snapshot) => {
-      const report = JobReport.fromSnapshot(snapshot, interrupted)
-      return progress.publish({
+      const report = JobReport.fromSnapshot(snapshot, interrupted, record.id)
+      return store.setJobState(record.id, interrupted ? "interrupted" : report.failed > 0 ? "failed" : "done").pipe(
+        Effect.catchAll(() => Effect.void),
+        Effect.zipRight(progress.publish({
         _tag: "JobFinished",
         done: report.done,
         skipped: report.skipped,
         failed: report.failed,
         bytes: report.bytes,
         interrupted
-      }).pipe(Effect.as(report))
+      })),
+        Effect.as(report)
+      )
     })
   return yield* Effect.forEach(refs, (ref) => downloadRef(job, ref), { concurrency: "unbounded", discard: true }).pipe(
-    Effect.withRequestCaching(true),
-    Effect.withRequestCache(cache),
+    withJobCache,
     Effect.onExit((exit) => Exit.isInterrupted(exit) ? finish(true) : Effect.void),
     Effect.zipRight(finish(false))
   )

@@ -1,12 +1,13 @@
 import { Effect } from "effect"
+import { defaultSettings } from "../domain/Settings.js"
 import { MusicApi } from "../services/MusicApi.js"
 import type { Job } from "./Job.js"
-import { failItem } from "./failItem.js"
-import { playlistTrackSegments } from "./libraryLayout.js"
+import { failedAs } from "./failItem.js"
+import { playlistLayout } from "./libraryLayout.js"
 import { lookupTracks } from "./lookupTracks.js"
 import { runGroup } from "./runGroup.js"
 
-/** Downloads a playlist into `<playlist>/`, numbered in playlist order. */
+/** Downloads a playlist into its `playlist_format` folder, numbered in playlist order. */
 export const downloadPlaylist = (job: Job, provider: string, id: string) => {
   const item = `${provider}:playlist:${id}`
   const sequence = job.nextSequence()
@@ -22,8 +23,11 @@ export const downloadPlaylist = (job: Job, provider: string, id: string) => {
         label: playlist.creator === undefined ? playlist.name : `${playlist.name} (by ${playlist.creator})`,
         sequence,
         tracks,
-        segmentsFor: (track, index) => playlistTrackSegments(playlist.name, track, index)
+        planFor: playlistLayout(job.settings.library ?? defaultSettings, playlist, playlist.trackIds.length)
       })
-    }).pipe(Effect.catchAll((error) => failItem(item, "playlist", error.message)))
+    }).pipe(
+      // The album permit covers the metadata lookups too, so albums start (and finish) in discovery order.
+      job.albumPermits.withPermit([sequence]),
+      failedAs(job, item, "playlist"))
   ).pipe(Effect.asVoid)
 }

@@ -1,21 +1,35 @@
 import { Effect } from "effect"
 import type { ItemKind } from "../domain/ProgressEvent.js"
-import { Progress } from "../services/Progress.js"
+import type { JobStoreError } from "../services/JobStoreError.js"
+import type { Job } from "./Job.js"
 
 /** Records an item that failed before it could start, e.g. its metadata lookup. */
 export const failItem = Effect.fn("failItem")(function*(
+  job: Job,
   item: string,
   kind: ItemKind,
   reason: string,
   parent?: string
 ) {
-  const progress = yield* Progress
-  yield* progress.publish({
+  yield* job.emit({
     _tag: "ItemQueued",
     item,
     kind,
     label: item,
     ...(parent === undefined ? {} : { parent })
   })
-  yield* progress.publish({ _tag: "ItemFinished", item, kind, state: "failed", reason })
+  yield* job.emit({ _tag: "ItemFinished", item, kind, state: "failed", reason })
 })
+
+/**
+ * Turns any failure of an item's walk into that item failing with the reason;
+ * only the state store failing ends the job, since nothing could be recorded.
+ */
+export const failedAs = (job: Job, item: string, kind: ItemKind, parent?: string) =>
+<A, E extends { readonly _tag: string; readonly message: string }, R>(
+  self: Effect.Effect<A, E | JobStoreError, R>
+): Effect.Effect<A | void, JobStoreError, R> =>
+  Effect.catchAll(self, (error) =>
+    error._tag === "JobStoreError"
+      ? Effect.fail(error as JobStoreError)
+      : failItem(job, item, kind, error.message, parent))

@@ -1,11 +1,16 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import { planPath } from "../domain/SafePath.js"
 import type { Track } from "../domain/Track.js"
 import type { Priority } from "../engine/PriorityPermits.js"
+import type { ArchiveEntry } from "../services/JobStore.js"
+import { JobStore } from "../services/JobStore.js"
+import type { JobStoreError } from "../services/JobStoreError.js"
 import { MusicApi } from "../services/MusicApi.js"
-import { Progress } from "../services/Progress.js"
 import { Storage } from "../services/Storage.js"
+import type { StorageError } from "../services/StorageError.js"
 import type { Job } from "./Job.js"
+import type { TrackLibrary } from "./postProcess.js"
+import { downloadThenPostProcess } from "./postProcess.js"
 import { transferTrack } from "./transferTrack.js"
 import type { TrackOutcome } from "./TrackOutcome.js"
 
@@ -19,9 +24,9 @@ export interface Placement {
   readonly priority: Priority
   /** The group's own cap on tracks in flight (t). */
   readonly groupPermits: Effect.Semaphore
+  /** The group's covers and the album folder, for post-processing. */
+  readonly library?: TrackLibrary | undefined
 }
-
-const trackRef = (track: Track) => `${track.provider}:track:${track.id}`
 
 const extensionOf = (path: string) => path.slice(path.lastIndexOf(".") + 1)
 
@@ -32,18 +37,19 @@ const reasonOf = (error: { readonly message: string }) => error.message
  * Downloads a track once per job however often it is named: the first
  * placement fetches it under the group, track and API levels; any other
  * placement waits for that, holding no track permit, then copies the file if it
- * belongs elsewhere. Never fails: every placement ends done, skipped or failed
- * (`undefined` for a placement the job already has).
+ * belongs elsewhere. A track the archive holds, whose file is still there, is
+ * not fetched at all (unless `force`). Every placement ends done, skipped or
+ * failed (`undefined` for a placement the job already has).
  */
 export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement: Placement) {
-  const progress = yield* Progress
   const storage = yield* Storage
+  const store = yield* JobStore
   const api = yield* MusicApi
   const { track } = placement
-  const ref = trackRef(track)
+  const ref = `${track.provider}:track:${track.id}`
   const { isNew, item } = job.placementId(ref, placement.segments.join("/"))
   if (!isNew) return undefined
-  yield* progress.publish({
+  yield* job.emit({
     _tag: "ItemQueued",
     item,
     kind: "track",
@@ -52,56 +58,84 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
     ...(track.sizeBytes === undefined ? {} : { sizeBytes: track.sizeBytes })
   })
   const finish = (outcome: TrackOutcome) =>
-    progress.publish({
+    job.emit({
       _tag: "ItemFinished",
       item,
       kind: "track",
       state: outcome.state,
       ...(outcome.reason === undefined ? {} : { reason: outcome.reason }),
-      ...(outcome.bytes === undefined ? {} : { bytes: outcome.bytes })
+      ...(outcome.bytes === undefined ? {} : { bytes: outcome.bytes }),
+      ...(outcome.path === undefined ? {} : { path: outcome.path }),
+      ...(outcome.sha256 === undefined ? {} : { sha256: outcome.sha256 })
     }).pipe(Effect.as(outcome))
 
   // Group permit, then track permit: the fixed order that rules out lock cycles.
   const withPermits = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     self.pipe(job.trackPermits.withPermit(placement.priority), placement.groupPermits.withPermits(1))
 
-  const fetchOnce = Effect.gen(function*() {
-    yield* progress.publish({ _tag: "ItemStarted", item, kind: "track" })
+  /** Puts a finished file that exists elsewhere in the library at this placement too. */
+  const placeCopy = (from: string, bytes: number | undefined, sha256: string | undefined, reason: string) => {
+    const path = planPath(placement.segments, extensionOf(from))
+    if (path === from) return Effect.succeed<TrackOutcome>({ state: "skipped", path, bytes, sha256, reason })
+    return Effect.flatMap(storage.inspect(path), (existing) =>
+      existing.finalBytes === bytes
+        ? Effect.succeed<TrackOutcome>({ state: "skipped", path, bytes, sha256, reason })
+        : Effect.as(storage.copy(from, path), { state: "done", path, bytes, sha256, reason: `copied from ${from}` } as TrackOutcome))
+  }
+
+  /** The archive's copy of this track, if its file is still whole on disk. */
+  const archivedCopy: Effect.Effect<Option.Option<ArchiveEntry>, JobStoreError | StorageError> = job.settings.force
+    ? Effect.succeedNone
+    : Effect.flatMap(store.archived(track.provider, track.id), (archived) =>
+      Option.match(archived, {
+        onNone: () => Effect.succeedNone,
+        onSome: (entry) =>
+          Effect.map(storage.inspect(entry.path), (state) =>
+            state.finalBytes === entry.bytes ? Option.some(entry) : Option.none())
+      }))
+
+  const fetch = Effect.gen(function*() {
     const source = yield* api.source(track, job.settings.quality)
     const path = planPath(placement.segments, source.container)
     const existing = yield* storage.inspect(path)
     if (
-      existing.finalBytes !== undefined && (source.sizeBytes === undefined || existing.finalBytes === source.sizeBytes)
+      !job.settings.force && existing.finalBytes !== undefined &&
+      (source.sizeBytes === undefined || existing.finalBytes === source.sizeBytes)
     ) {
       return { state: "skipped", path, bytes: existing.finalBytes, reason: "already in the library" } as const
     }
-    const bytes = yield* transferTrack(item, track, source, path)
-    return { state: "done", path, bytes } as const
+    const written = yield* transferTrack(job, item, track, source, path)
+    yield* store.archive(track.provider, track.id, { path, bytes: written.bytes, sha256: written.sha256 })
+    return { state: "done", path, bytes: written.bytes, sha256: written.sha256 } as const
+  })
+
+  const fetchOnce = Effect.gen(function*() {
+    yield* job.emit({ _tag: "ItemStarted", item, kind: "track" })
+    const archived = yield* archivedCopy
+    return yield* Option.match(archived, {
+      onNone: () => fetch,
+      onSome: (entry) => placeCopy(entry.path, entry.bytes, entry.sha256, "already in the library")
+    })
   }).pipe(
-    Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) })),
-    Effect.flatMap(finish),
-    withPermits
+    Effect.catchAll((error) =>
+      error._tag === "JobStoreError"
+        ? Effect.fail(error)
+        : Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) })
+    ),
+    (download) => downloadThenPostProcess(job, track, placement.library, download, finish, withPermits)
   )
 
   const { owner, value: first } = yield* job.tracks.run(ref, fetchOnce)
   if (owner) return first
 
   // Another placement fetched it: copy its file here, unless it is the same file.
-  const place = Effect.gen(function*() {
-    yield* progress.publish({ _tag: "ItemStarted", item, kind: "track" })
+  return yield* Effect.gen(function*() {
+    yield* job.emit({ _tag: "ItemStarted", item, kind: "track" })
     if (first.path === undefined) {
       return yield* finish({ state: "failed", reason: first.reason ?? "not fetched" })
     }
-    const path = planPath(placement.segments, extensionOf(first.path))
-    if (path === first.path) {
-      return yield* finish({ state: "skipped", path, reason: "the same file is placed by another item" })
-    }
-    return yield* finish(
-      yield* storage.copy(first.path, path).pipe(
-        Effect.as<TrackOutcome>({ state: "done", path, bytes: first.bytes, reason: `copied from ${first.path}` }),
-        Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) }))
-      )
-    )
-  })
-  return yield* place.pipe(withPermits)
+    const outcome = yield* placeCopy(first.path, first.bytes, first.sha256, "the same file is placed by another item")
+      .pipe(Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) })))
+    return yield* finish(outcome)
+  }).pipe(withPermits)
 })

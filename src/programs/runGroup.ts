@@ -2,9 +2,10 @@ import { Effect } from "effect"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { Track } from "../domain/Track.js"
 import type { ApiError } from "../services/MusicApi.js"
-import { Progress } from "../services/Progress.js"
 import type { Job } from "./Job.js"
+import type { TrackPlan } from "./libraryLayout.js"
 import { placeTrack } from "./placeTrack.js"
+import { makeGroupArt } from "./postProcess.js"
 
 /** A group's tracks: fetched ones, and ids whose lookup failed. */
 export type GroupTrack =
@@ -16,22 +17,21 @@ export interface Group {
   readonly kind: Extract<ItemKind, "album" | "playlist" | "track">
   readonly label: string
   readonly parent?: string | undefined
-  /** Discovery order: lower takes an album permit (and track permits) first. */
+  /** Discovery order: lower takes track permits first. */
   readonly sequence: number
   readonly tracks: ReadonlyArray<GroupTrack>
-  /** Where track `index` of the group goes: folders, then the file stem. */
-  readonly segmentsFor: (track: Track, index: number) => ReadonlyArray<string>
+  /** Where track `index` of the group goes (libraryLayout). */
+  readonly planFor: (track: Track, index: number) => TrackPlan
 }
 
 /**
- * Downloads an album, a playlist or a single track under one album-level
- * permit, with at most `tracksPerAlbum` of its tracks in flight. A failing
+ * Downloads an album, a playlist or a single track, under the album-level
+ * permit its caller holds, with at most `tracksPerAlbum` of its tracks in flight. A failing
  * track never stops its siblings; the group fails only if one of them did.
  */
 export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) {
-  const progress = yield* Progress
   const { item, kind } = group
-  yield* progress.publish({
+  yield* job.emit({
     _tag: "ItemQueued",
     item,
     kind,
@@ -39,22 +39,31 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     ...(group.parent === undefined ? {} : { parent: group.parent })
   })
   const groupPermits = yield* Effect.makeSemaphore(job.settings.tracksPerAlbum)
+  const art = yield* makeGroupArt(job)
+  // Names are claimed in the group's order before any track starts, so that they are deterministic.
+  const plans = group.tracks.map((entry, index) => {
+    if (entry._tag === "Missing") return undefined
+    const plan = group.planFor(entry.track, index)
+    const owner = `${entry.track.provider}:track:${entry.track.id}`
+    return { segments: job.names.claim(plan.segments, owner), albumFolder: plan.albumFolder }
+  })
   const placeAll = Effect.forEach(
     group.tracks,
     (entry, index) => {
       if (entry._tag === "Found") {
         return placeTrack(job, {
           track: entry.track,
-          segments: group.segmentsFor(entry.track, index),
+          segments: plans[index]!.segments,
+          library: { art, albumFolder: plans[index]!.albumFolder },
           parent: item,
           priority: [group.sequence, index],
           groupPermits
         })
       }
       const missing = `${item}/track:${entry.id}`
-      return progress.publish({ _tag: "ItemQueued", item: missing, kind: "track", label: `track ${entry.id}`, parent: item })
+      return job.emit({ _tag: "ItemQueued", item: missing, kind: "track", label: `track ${entry.id}`, parent: item })
         .pipe(
-          Effect.zipRight(progress.publish({
+          Effect.zipRight(job.emit({
             _tag: "ItemFinished",
             item: missing,
             kind: "track",
@@ -66,17 +75,15 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     },
     { concurrency: "unbounded" }
   )
-  yield* Effect.gen(function*() {
-    yield* progress.publish({ _tag: "ItemStarted", item, kind })
-    const outcomes = yield* placeAll
-    const failed = outcomes.filter((outcome) => outcome?.state === "failed").length
-    yield* progress.publish({
-      _tag: "ItemFinished",
-      item,
-      kind,
-      ...(failed === 0
-        ? { state: "done" as const }
-        : { state: "failed" as const, reason: `${failed} of ${group.tracks.length} tracks failed` })
-    })
-  }).pipe(job.albumPermits.withPermit([group.sequence]))
+  yield* job.emit({ _tag: "ItemStarted", item, kind })
+  const outcomes = yield* placeAll
+  const failed = outcomes.filter((outcome) => outcome?.state === "failed").length
+  yield* job.emit({
+    _tag: "ItemFinished",
+    item,
+    kind,
+    ...(failed === 0
+      ? { state: "done" as const }
+      : { state: "failed" as const, reason: `${failed} of ${group.tracks.length} tracks failed` })
+  })
 })

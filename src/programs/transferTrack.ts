@@ -1,6 +1,7 @@
 import { Clock, Effect, Stream } from "effect"
 import type { Track } from "../domain/Track.js"
 import type { TrackSource } from "../domain/TrackSource.js"
+import { loggedRequest } from "../engine/loggedRequest.js"
 import { retryingWithProgress } from "../engine/retrying.js"
 import type { RateLimitedError } from "../services/MusicApiError.js"
 import { IntegrityError, InvalidError } from "../services/MusicApiError.js"
@@ -8,6 +9,7 @@ import { Progress } from "../services/Progress.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import { RetryPolicy } from "../services/RetryPolicy.js"
 import { Storage } from "../services/Storage.js"
+import type { Job } from "./Job.js"
 import { Transport } from "../services/Transport.js"
 
 /** Byte progress is published at most this often per track. */
@@ -20,6 +22,7 @@ const progressIntervalMillis = 250
  * resumes from the bytes that reached the disk, and a corrupt file restarts.
  */
 export const transferTrack = Effect.fn("transferTrack")(function*(
+  job: Job,
   item: string,
   track: Track,
   source: TrackSource,
@@ -60,7 +63,7 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
             if (now - lastPublished < progressIntervalMillis) return Effect.succeed(chunk)
             lastPublished = now
             return Effect.as(
-              progress.publish({
+              job.emit({
                 _tag: "TrackBytes",
                 item,
                 bytes: written,
@@ -72,7 +75,13 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
         )
       )
     )
-    const result = yield* storage.write(path, bytes, { append: opened.offset > 0 })
+    const result = yield* storage.write(path, bytes, { append: opened.offset > 0 }).pipe(
+      loggedRequest(track.provider, "transfer", {
+        item,
+        offset: opened.offset,
+        ...(body._tag === "HttpBody" ? { url: body.url } : {})
+      }, (written) => ({ bytes: written.bytes }))
+    )
     const mismatch = source.sizeBytes !== undefined && result.bytes !== source.sizeBytes
       ? `expected ${source.sizeBytes} bytes, got ${result.bytes}`
       : source.sha256 !== undefined && result.sha256 !== source.sha256.toLowerCase()
@@ -82,7 +91,9 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
       return yield* new IntegrityError({ provider: track.provider, reason: mismatch })
     }
     yield* storage.commit(path)
-    return result.bytes
+    // The last bytes are reported too, with the total they came to: a display sees the transfer complete.
+    yield* job.emit({ _tag: "TrackBytes", item, bytes: result.bytes, totalBytes: source.sizeBytes ?? result.bytes })
+    return result
   }).pipe(
     Effect.scoped,
     // Corrupt bytes are never resumed from: the next attempt starts over.
@@ -90,6 +101,6 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
   )
 
   return yield* attempt.pipe(
-    retryingWithProgress(policy, progress, track.provider, `transfer ${track.provider}:track:${track.id}`)
+    retryingWithProgress(policy, progress, track.provider, `transfer ${track.provider}:track:${track.id}`, item)
   )
 })

@@ -2,6 +2,7 @@ import type { Effect } from "effect"
 import { Context } from "effect"
 import type { Album } from "../domain/Album.js"
 import type { Artist } from "../domain/Artist.js"
+import type { CoverSource, Lyrics } from "../domain/Artwork.js"
 import type { MediaKind, MediaRef } from "../domain/MediaRef.js"
 import type { Playlist } from "../domain/Playlist.js"
 import type { Quality } from "../domain/Quality.js"
@@ -43,4 +44,8 @@ export class MusicApi extends Context.Tag("lyra/MusicApi")<MusicApi, {
     limit: number
   ) => Effect.Effect<ReadonlyArray<SearchResult>, ApiError>
   readonly source: (track: Track, quality: Quality) => Effect.Effect<TrackSource, ApiError>
+  /** Where the cover of a track's album is, about `resolution` pixels square; undefined if the provider has no covers. */
+  readonly cover: (track: Track, resolution: number) => Effect.Effect<CoverSource | undefined, ApiError>
+  /** A track's lyrics; undefined if the provider has none. */
+  readonly lyrics: (track: Track) => Effect.Effect<Lyrics | undefined, ApiError>
 }>() {}

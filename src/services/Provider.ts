@@ -1,12 +1,14 @@
 import type { Effect } from "effect"
 import type { Album } from "../domain/Album.js"
 import type { Artist } from "../domain/Artist.js"
+import type { CoverSource, Lyrics } from "../domain/Artwork.js"
 import type { MediaKind, MediaRef } from "../domain/MediaRef.js"
 import type { Playlist } from "../domain/Playlist.js"
 import type { Quality } from "../domain/Quality.js"
 import type { SearchResult } from "../domain/SearchResult.js"
 import type { Track } from "../domain/Track.js"
 import type { TrackSource } from "../domain/TrackSource.js"
+import type { UsageError } from "../domain/UsageError.js"
 import type { MusicApiError } from "./MusicApiError.js"
 
 /** What a provider can do, as `lyra providers` lists it. */
@@ -42,4 +44,12 @@ export interface Provider {
     limit: number
   ) => Effect.Effect<ReadonlyArray<SearchResult>, MusicApiError>
   readonly source: (track: Track, quality: Quality) => Effect.Effect<TrackSource, MusicApiError>
+  /** The cover of a track's album, about `resolution` pixels square where the service can size it (`capabilities.cover`). */
+  readonly cover?: (track: Track, resolution: number) => Effect.Effect<CoverSource, MusicApiError>
+  /** A track's lyrics (`capabilities.lyrics`). */
+  readonly lyrics?: (track: Track) => Effect.Effect<Lyrics, MusicApiError>
+  /** `source` only signs a URL, with no call to the service, so it takes no API admission. */
+  readonly localSource?: boolean
+  /** Fails when the provider cannot be used at all (e.g. it is not configured); checked when an input names it. */
+  readonly ready?: Effect.Effect<void, UsageError>
 }

@@ -33,6 +33,19 @@ export interface SimProfile {
   readonly failTracks: ReadonlyArray<string>
   /** Track ids served with one flipped byte on their first transfer. */
   readonly corruptTracks: ReadonlyArray<string>
+  /** Bytes per paced step of a transfer: bigger steps cost a simulation fewer sleeps. */
+  readonly chunkBytes: number
+  /**
+   * `content`: every track's real, checksummed bytes. `virtual`: zero bytes and no checksum, for
+   * simulations that model time, not content (a corrupt track's first transfer then ends a byte short).
+   */
+  readonly payload: "content" | "virtual"
+  /**
+   * The shape of the API. `orpheus`: albums list track ids (one batched lookup), a source call per
+   * track, lyrics. `subsonic`: albums list their tracks, a track's download URL needs no call (as
+   * OpenSubsonic's `download` is signed locally), no lyrics: the calls a Subsonic server sees.
+   */
+  readonly apiStyle: "orpheus" | "subsonic"
 }
 
 export const defaultProfile: SimProfile = {
@@ -47,7 +60,10 @@ export const defaultProfile: SimProfile = {
   connections: Infinity,
   shape: defaultShape,
   failTracks: [],
-  corruptTracks: []
+  corruptTracks: [],
+  chunkBytes: 64 * 1024,
+  payload: "content",
+  apiStyle: "orpheus"
 }
 
 /** The default profile with some fields replaced. */
@@ -269,6 +285,14 @@ const settings: ReadonlyArray<Setting> = [
     }
   },
   {
+    key: "compilations",
+    expected: "the share of artists (3+ albums) whose last album is a best-of, from 0 to 1",
+    apply: (p, v) => {
+      const compilationRate = parseRate(v)
+      return compilationRate === undefined ? undefined : withShape(p, { compilationRate })
+    }
+  },
+  {
     key: "playlists",
     expected: "a whole number of playlists",
     apply: (p, v) => {
@@ -282,6 +306,30 @@ const settings: ReadonlyArray<Setting> = [
     apply: (p, v) => {
       const failTracks = parseIds(v)
       return failTracks === undefined ? undefined : { ...p, failTracks }
+    }
+  },
+  {
+    key: "chunk",
+    expected: "bytes per paced step of a transfer, like 64KiB or 1MB",
+    apply: (p, v) => {
+      const bytes = parseBandwidth(v)
+      return bytes === undefined || !Number.isFinite(bytes) || bytes < 1 ? undefined : { ...p, chunkBytes: Math.round(bytes) }
+    }
+  },
+  {
+    key: "payload",
+    expected: "content or virtual",
+    apply: (p, v) => {
+      const payload = v.trim().toLowerCase()
+      return payload === "content" || payload === "virtual" ? { ...p, payload } : undefined
+    }
+  },
+  {
+    key: "api-style",
+    expected: "orpheus or subsonic",
+    apply: (p, v) => {
+      const apiStyle = v.trim().toLowerCase()
+      return apiStyle === "orpheus" || apiStyle === "subsonic" ? { ...p, apiStyle } : undefined
     }
   },
   {

@@ -1,17 +1,20 @@
 import { Effect, Layer, Option, Random, Stream } from "effect"
+import { Album } from "../../domain/Album.js"
 import type { MediaKind } from "../../domain/MediaRef.js"
+import { CoverSource, Lyrics } from "../../domain/Artwork.js"
 import { MediaRef } from "../../domain/MediaRef.js"
 import type { Quality } from "../../domain/Quality.js"
 import type { Track } from "../../domain/Track.js"
 import { TrackSource } from "../../domain/TrackSource.js"
 import type { UsageError } from "../../domain/UsageError.js"
-import { InvalidError, type MusicApiError } from "../../services/MusicApiError.js"
+import { InvalidError, type MusicApiError, NotFoundError } from "../../services/MusicApiError.js"
 import type { Provider, ProviderCapabilities } from "../../services/Provider.js"
 import { ProviderRegistry } from "../../services/ProviderRegistry.js"
+import { albumCover, trackLyrics } from "./SimArt.js"
 import { SimBackend } from "./SimBackend.js"
 import { SimCatalog } from "./SimCatalog.js"
 import type { SimContent } from "./SimContent.js"
-import { chunkSize, makeContent, sha256Hex, SimContentReader } from "./SimContent.js"
+import { makeContent, sha256Hex, SimContentReader } from "./SimContent.js"
 import { hash32 } from "./SimHash.js"
 import type { SimProfile } from "./SimProfile.js"
 import { defaultProfile, load } from "./SimProfile.js"
@@ -24,8 +27,8 @@ export const capabilities: ProviderCapabilities = {
   kinds: ["track", "album", "artist", "playlist"],
   search: true,
   batchTracks: true,
-  cover: false,
-  lyrics: false,
+  cover: true,
+  lyrics: true,
   urlForms: ["https://sim.lyra/<kind>/<id>", "sim://<kind>/<id>"]
 }
 
@@ -49,9 +52,13 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
   const backend = new SimBackend(profile, Random.make(profile.seed))
   const failing = new Set(profile.failTracks)
   const corrupt = new Set(profile.corruptTracks)
-  const contents = new Map<string, { readonly content: SimContent; readonly sha256: string }>()
+  const contents = new Map<string, { readonly content: SimContent; readonly sha256: string | undefined }>()
+  const virtual = profile.payload === "virtual"
+  /** A virtual payload's bytes: views of one buffer of zeros, never written to. */
+  const zeros = virtual ? new Uint8Array(Math.min(profile.chunkBytes, 16 * 1024 * 1024)) : new Uint8Array(0)
+  const zeroBytes = (n: number) => n <= zeros.length ? zeros.subarray(0, n) : new Uint8Array(n)
 
-  /** The canonical bytes of a track (by id, whatever metadata the caller holds), hashed once. */
+  /** The canonical bytes of a track (by id, whatever metadata the caller holds), hashed once (never, if virtual). */
   const contentOf = (trackId: string) => {
     const cached = contents.get(trackId)
     if (cached !== undefined) return cached
@@ -65,12 +72,12 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
       bitDepth: track.bitDepth ?? 16,
       durationSeconds: track.durationSeconds ?? 0
     })
-    const entry = { content, sha256: sha256Hex(content) }
+    const entry = { content, sha256: virtual ? undefined : sha256Hex(content) }
     contents.set(trackId, entry)
     return entry
   }
 
-  /** A transfer from `offset`: 64 KiB chunks, each paced by the per-connection bandwidth. */
+  /** A transfer from `offset`: chunks of `chunkBytes`, each paced by the per-connection bandwidth. */
   const open = (trackId: string, content: SimContent) => (offset: number): Stream.Stream<Uint8Array, MusicApiError> =>
     Stream.unwrapScoped(Effect.gen(function*() {
       if (!Number.isSafeInteger(offset) || offset < 0 || offset > content.size) {
@@ -81,18 +88,20 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
       }
       const entry = yield* backend.openTransfer(trackId, offset)
       const breakAt = yield* backend.transferBreak(offset, content.size)
-      const end = breakAt ?? content.size
+      // Virtual bytes have no checksum to fail: a corrupt track's first whole transfer ends a byte short instead.
+      const short = virtual && breakAt === undefined && content.size > offset && corrupt.delete(trackId)
+      const end = breakAt ?? (short ? content.size - 1 : content.size)
       // One flipped byte, served once: the first transfer that reaches it.
-      const flipAt = corrupt.has(trackId) && content.size > offset
+      const flipAt = !virtual && corrupt.has(trackId) && content.size > offset
         ? offset + (hash32(profile.seed, "flip", trackId) % (content.size - offset))
         : undefined
-      const reader = new SimContentReader(content, offset)
+      const reader = virtual ? undefined : new SimContentReader(content, offset)
       const body = Stream.unfoldEffect(offset, (position) => {
         if (position >= end) return Effect.succeed(Option.none())
-        const next = Math.min(position + chunkSize, end)
+        const next = Math.min(position + profile.chunkBytes, end)
         const pace = backend.paceMillis(offset, position, next)
         const chunk = Effect.sync(() => {
-          const bytes = reader.read(next - position)
+          const bytes = reader === undefined ? zeroBytes(next - position) : reader.read(next - position)
           if (flipAt !== undefined && flipAt >= position && flipAt < next && corrupt.delete(trackId)) {
             bytes[flipAt - position] = (bytes[flipAt - position] ?? 0) ^ 0xff
           }
@@ -106,10 +115,18 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
         : Stream.concat(body, Stream.suspend(() => Stream.fail(backend.broke(entry))))
     }))
 
+  // Subsonic's shape: albums list their tracks, sources need no call, no lyrics.
+  const subsonic = profile.apiStyle === "subsonic"
+  const withTracks = (album: Album | undefined) =>
+    album === undefined || !subsonic
+      ? album
+      : new Album({ ...album, tracks: album.trackIds.flatMap((id) => catalog.track(id) ?? []) })
+
   const provider: Provider = {
     name,
     description: "Simulated music service: a seeded catalog with latency, rate limits and faults, no network",
-    capabilities,
+    capabilities: subsonic ? { ...capabilities, lyrics: false } : capabilities,
+    ...(subsonic ? { localSource: true } : {}),
     parseUrl,
     track: Effect.fn("SimProvider.track")(function*(id: string) {
       return yield* backend.call("track", id, 0, `track ${id}`, () => catalog.track(id))
@@ -119,7 +136,7 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
       return yield* backend.call("tracks", ids.join(","), ids.length * profile.perItemMillis, "tracks", found)
     }),
     album: Effect.fn("SimProvider.album")(function*(id: string) {
-      return yield* backend.call("album", id, 0, `album ${id}`, () => catalog.album(id))
+      return yield* backend.call("album", id, 0, `album ${id}`, () => withTracks(catalog.album(id)))
     }),
     artist: Effect.fn("SimProvider.artist")(function*(id: string) {
       return yield* backend.call("artist", id, 0, `artist ${id}`, () => catalog.artist(id))
@@ -136,18 +153,39 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
     // The sim serves one FLAC preview whatever the quality asked for.
     source: Effect.fn("SimProvider.source")(function*(track: Track, _quality: Quality) {
       const id = track.id
-      const found = yield* backend.call(
-        "source",
-        id,
-        0,
-        `source of track ${id}`,
-        () => failing.has(id) ? undefined : contentOf(id)
-      )
+      const answer = () => failing.has(id) ? undefined : contentOf(id)
+      const local = subsonic ? answer() : undefined
+      if (subsonic && local === undefined) return yield* new NotFoundError({ provider: name, what: `source of track ${id}` })
+      const found = local ?? (yield* backend.call("source", id, 0, `source of track ${id}`, answer))
       return new TrackSource({
         body: { _tag: "StreamBody", open: (offset) => Effect.succeed({ offset, bytes: open(id, found.content)(offset) }) },
         container: "flac",
         sizeBytes: found.content.size,
-        sha256: found.sha256
+        ...(found.sha256 === undefined ? {} : { sha256: found.sha256 })
+      })
+    }),
+    // A cover of the size asked for, served whole from the cover call's answer.
+    cover: Effect.fn("SimProvider.cover")(function*(track: Track, resolution: number) {
+      const albumId = track.albumId ?? ""
+      const bytes = yield* backend.call(
+        "cover",
+        albumId,
+        0,
+        `cover of album ${albumId}`,
+        () => catalog.album(albumId) === undefined ? undefined : albumCover(profile.seed, albumId, resolution)
+      )
+      return new CoverSource({
+        body: {
+          _tag: "StreamBody",
+          open: (offset) => Effect.succeed({ offset, bytes: Stream.make(bytes.subarray(Math.min(offset, bytes.length))) })
+        },
+        mimeType: "image/jpeg"
+      })
+    }),
+    ...(subsonic ? {} : {
+      lyrics: Effect.fn("SimProvider.lyrics")(function*(track: Track) {
+        const found = yield* backend.call("lyrics", track.id, 0, `lyrics of track ${track.id}`, () => catalog.track(track.id))
+        return trackLyrics(profile.seed, found.id, found.durationSeconds ?? 0) ?? new Lyrics({})
       })
     })
   }

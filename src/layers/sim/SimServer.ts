@@ -4,8 +4,18 @@ import type { Provider } from "../../services/Provider.js"
 import type { SimCatalog } from "./SimCatalog.js"
 import type { SimProfile } from "./SimProfile.js"
 
-/** The simulated service's endpoints: metadata calls, the source lookup and byte transfers. */
-export type SimEndpoint = "track" | "tracks" | "album" | "artist" | "playlist" | "search" | "source" | "stream"
+/** The simulated service's endpoints: metadata calls, the source lookup, byte transfers, covers and lyrics. */
+export type SimEndpoint =
+  | "track"
+  | "tracks"
+  | "album"
+  | "artist"
+  | "playlist"
+  | "search"
+  | "source"
+  | "stream"
+  | "cover"
+  | "lyrics"
 
 /** One request as the server saw it. */
 export interface SimRequest {

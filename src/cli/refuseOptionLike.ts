@@ -1,0 +1,14 @@
+import { Args, HelpDoc } from "@effect/cli"
+import { Effect } from "effect"
+
+/**
+ * @effect/cli hands an unknown `--option` placed after variadic arguments to
+ * those arguments; a word that looks like an option is refused instead.
+ */
+export const refuseOptionLike = <A extends ReadonlyArray<string>>(self: Args.Args<A>): Args.Args<A> =>
+  Args.mapEffect(self, (words) => {
+    const option = words.find((word) => word.startsWith("-"))
+    return option === undefined
+      ? Effect.succeed(words)
+      : Effect.fail(HelpDoc.p(`unknown option "${option}"`))
+  })

@@ -59,8 +59,8 @@ const findRoot = (): string => {
 
 const root = findRoot()
 const bin = join(root, "bin", "lyra.js")
-if (!existsSync(join(root, "dist", "lyra.mjs"))) {
-  console.error(`bench: ${join(root, "dist", "lyra.mjs")} is missing; run \`npm run build\` first`)
+if (!existsSync(join(root, "dist", "bundle", "bin.js"))) {
+  console.error(`bench: ${join(root, "dist", "bundle", "bin.js")} is missing; run \`npm run build\` first`)
   process.exit(1)
 }
 
@@ -106,8 +106,9 @@ const runOnce = (config: Config): Promise<Sample> =>
     const timeFile = join(dir, "time.txt")
     const lyra = [bin, "download", input, "--out", join(dir, "library"), "--quiet", ...config.flags]
     const [command, args] = gnuTime !== undefined
-      ? [gnuTime, ["-f", "%M", "-o", timeFile, process.execPath, ...lyra]]
-      : [process.execPath, lyra]
+      // Run as a user does: bin/lyra.js through its shebang (and its node flags).
+      ? [gnuTime, ["-f", "%M", "-o", timeFile, ...lyra]]
+      : [lyra[0]!, lyra.slice(1)]
     let peak: number | undefined
     let stderr = ""
     let stdout = ""

@@ -47,7 +47,7 @@ const findRoot = (): string => {
 }
 
 const root = findRoot()
-const bundle = join(root, "dist", "lyra.mjs")
+const bundle = join(root, "dist", "bundle", "bin.js")
 if (!existsSync(bundle)) {
   console.error(`bench: ${bundle} is missing; run \`npm run build\` first`)
   process.exit(1)

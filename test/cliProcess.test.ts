@@ -12,7 +12,7 @@ import * as SimProfile from "../src/layers/sim/SimProfile.js"
 // Real processes: `node bin/lyra.js`, which loads the bundle `npm run build` makes.
 const root = fileURLToPath(new URL("..", import.meta.url))
 const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "lyra.mjs")
+const bundle = join(root, "dist", "bundle", "bin.js")
 
 beforeAll(() => {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)

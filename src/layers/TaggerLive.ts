@@ -10,7 +10,7 @@ import type { TrackTags } from "../domain/TrackTags.js"
 import { Storage } from "../services/Storage.js"
 import { TagError } from "../services/TagError.js"
 import { Tagger } from "../services/Tagger.js"
-import { tagFile, untaggable } from "./tagFile.js"
+import { untaggable } from "./tagFormats.js"
 import type { TagJob, TagReply } from "./TagWorker.js"
 
 export interface TaggerOptions {
@@ -28,7 +28,7 @@ export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
 const findWorkerScript = (given: string | URL | undefined): string | undefined => {
   if (given !== undefined) return given instanceof URL ? fileURLToPath(given) : given
-  for (const candidate of ["./TagWorker.js", "./layers/TagWorker.js"]) {
+  for (const candidate of ["./TagWorker.js", "./layers/TagWorker.js", "../layers/TagWorker.js"]) {
     const url = new URL(candidate, import.meta.url)
     if (url.protocol === "file:" && existsSync(url)) return fileURLToPath(url)
   }
@@ -100,14 +100,19 @@ const makePool = (script: string, size: number) =>
 
 /** Tags on the calling thread, `size` at a time: for when there is no compiled worker (tests run from sources). */
 const makeInThread = (size: number) =>
-  Effect.map(Effect.makeSemaphore(size), (slots) => (job: Omit<TagJob, "id">): Effect.Effect<TagReply> =>
+  Effect.gen(function*() {
+    // Loaded only here: the CLI tags on worker threads and never pays for node-taglib-sharp itself.
+    const { tagFile } = yield* Effect.promise(() => import("./tagFile.js"))
+    const slots = yield* Effect.makeSemaphore(size)
+    return (job: Omit<TagJob, "id">): Effect.Effect<TagReply> =>
     slots.withPermits(1)(Effect.sync((): TagReply => {
       try {
         return { id: 0, error: undefined, ...tagFile(job.path, job.tags, job.cover) }
       } catch (error) {
         return { id: 0, error: error instanceof Error ? error.message : String(error) }
       }
-    })))
+    }))
+  })
 
 /**
  * Tags files of the Storage's library with node-taglib-sharp, on a pool of

@@ -19,6 +19,7 @@ import {
 } from "node-taglib-sharp"
 import type { CoverArt } from "../domain/Artwork.js"
 import type { TrackTags } from "../domain/TrackTags.js"
+import { extensionOf, mimeTypes, untaggable } from "./tagFormats.js"
 
 /**
  * Tags one file with node-taglib-sharp. Synchronous CPU and disk work: run it
@@ -26,17 +27,6 @@ import type { TrackTags } from "../domain/TrackTags.js"
  * tagged as a copy beside it and renamed over it, so a crash mid-way never
  * leaves a half-written file under the final name.
  */
-
-/** The containers lyra tags, by extension, as node-taglib-sharp names their types. */
-const mimeTypes: Readonly<Record<string, string>> = {
-  flac: "taglib/flac",
-  mp3: "taglib/mp3",
-  m4a: "taglib/m4a",
-  mp4: "taglib/mp4",
-  ogg: "taglib/ogg",
-  oga: "taglib/oga",
-  opus: "taglib/opus"
-}
 
 /** ID3v2.4 (UTF-8 text, full dates in TDRC), whatever version a file had. */
 let id3Configured = false
@@ -48,11 +38,6 @@ const configureId3 = () => {
   id3Configured = true
 }
 
-const extensionOf = (path: string) => path.slice(path.lastIndexOf(".") + 1).toLowerCase()
-
-/** Why a file cannot be tagged before anything is done to it, or undefined. */
-export const untaggable = (path: string): string | undefined =>
-  mimeTypes[extensionOf(path)] === undefined ? `lyra does not tag .${extensionOf(path)} files` : undefined
 
 const yearOf = (date: string | undefined): number | undefined => {
   const year = date === undefined ? NaN : Number(date.slice(0, 4))

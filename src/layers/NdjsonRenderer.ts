@@ -1,7 +1,8 @@
 import type { Duration } from "effect"
-import { Console, Effect, Exit, Fiber, Layer, Schema, Scope, Stream } from "effect"
+import { Console, Effect, Layer, Schema } from "effect"
 import { ProgressEvent } from "../domain/ProgressEvent.js"
 import { Progress } from "../services/Progress.js"
+import { consumeEvents } from "./consumeEvents.js"
 import * as ProcessMeter from "./ProcessMeter.js"
 import type { SummaryOptions } from "./Summary.js"
 import { renderSummary } from "./Summary.js"
@@ -31,10 +32,7 @@ export const fromLine = Schema.decodeUnknown(Schema.parseJson(ProgressEvent))
 export const make = Effect.fn("NdjsonRenderer.make")(function*(options: Options = {}) {
   const progress = yield* Progress
   const meter = yield* ProcessMeter.make(options.rss)
-  const subscription = yield* Scope.make()
-  const events = yield* progress.subscribe.pipe(Scope.extend(subscription))
-  const printer = yield* events.pipe(
-    Stream.runForEach((event) => {
+  yield* consumeEvents((event) => {
       const line = Console.log(toLine(event))
       const summary = options.summary
       if (event._tag !== "JobFinished" || summary === undefined) return line
@@ -45,16 +43,7 @@ export const make = Effect.fn("NdjsonRenderer.make")(function*(options: Options 
         const peakRssBytes = yield* meter.peakRss
         yield* Console.error(renderSummary(snapshot, summary, { peakRssBytes }))
       })
-    }),
-    Effect.forkScoped
-  )
-  yield* Effect.addFinalizer(() =>
-    Scope.close(subscription, Exit.void).pipe(
-      Effect.andThen(
-        Fiber.await(printer).pipe(Effect.interruptible, Effect.timeout(options.drainTimeout ?? "10 seconds"), Effect.ignore)
-      )
-    )
-  )
+    }, options.drainTimeout ?? "10 seconds")
 })
 
 export const layerWith = (options: Options): Layer.Layer<never, never, Progress> => Layer.scopedDiscard(make(options))

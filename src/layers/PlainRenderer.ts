@@ -1,8 +1,9 @@
 import type { Duration } from "effect"
-import { Console, Effect, Exit, Fiber, Layer, Scope, Stream } from "effect"
+import { Console, Effect, Layer } from "effect"
 import { formatBytes, formatCallRate, formatDuration, formatElapsed } from "../domain/Format.js"
 import type { FinalState, ItemKind, ProgressEvent } from "../domain/ProgressEvent.js"
 import { Progress } from "../services/Progress.js"
+import { consumeEvents } from "./consumeEvents.js"
 import * as ProcessMeter from "./ProcessMeter.js"
 import type { SummaryOptions } from "./Summary.js"
 import { renderSummary } from "./Summary.js"
@@ -154,14 +155,10 @@ const describeCounts = (counts: { readonly [K in FinalState]: number }): string 
  */
 export const make = Effect.fn("PlainRenderer.make")(function*(options: Options = {}) {
   const progress = yield* Progress
-  // Its own scope, so closing it ends the stream while queued lines still print.
-  const subscription = yield* Scope.make()
-  const events = yield* progress.subscribe.pipe(Scope.extend(subscription))
   const format = makeFormatter(options)
   const meter = yield* ProcessMeter.make(options.rss)
   let printed = false
-  const printer = yield* events.pipe(
-    Stream.runForEach((event) => {
+  yield* consumeEvents((event) => {
       const text = format(event)
       if (text !== undefined) printed = true
       const line = text === undefined ? Effect.void : Console.log(text)
@@ -175,18 +172,7 @@ export const make = Effect.fn("PlainRenderer.make")(function*(options: Options =
         // A blank line sets the summary apart from the lines above it, if any.
         yield* Console.log(`${printed ? "\n" : ""}${renderSummary(snapshot, summary, { peakRssBytes })}`)
       })
-    }),
-    Effect.forkScoped
-  )
-  // Runs before the fork's own finalizer interrupts the printer. Finalizers are
-  // uninterruptible, so the wait must opt back in for the timeout to cut it short.
-  yield* Effect.addFinalizer(() =>
-    Scope.close(subscription, Exit.void).pipe(
-      Effect.andThen(
-        Fiber.await(printer).pipe(Effect.interruptible, Effect.timeout(options.drainTimeout ?? "1 second"), Effect.ignore)
-      )
-    )
-  )
+    }, options.drainTimeout ?? "1 second")
 })
 
 export const layerWith = (options: Options): Layer.Layer<never, never, Progress> => Layer.scopedDiscard(make(options))

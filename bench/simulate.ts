@@ -47,6 +47,8 @@ const findRoot = (): string => {
 }
 
 const root = findRoot()
+/** The `lyra` executable, run as a user runs it (its shebang sets its own V8 flags). */
+const bin = join(root, "bin", "lyra.js")
 const bundle = join(root, "dist", "bundle", "bin.js")
 if (!existsSync(bundle)) {
   console.error(`bench: ${bundle} is missing; run \`npm run build\` first`)
@@ -98,9 +100,9 @@ interface Sample {
 
 const runOnce = (tracks: number): Promise<Sample> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`--max-old-space-size=${heapMegabytes}`, bundle, ...argsFor(tracks)], {
+    const child = spawn(bin, argsFor(tracks), {
       cwd: root,
-      env,
+      env: { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ""} --max-old-space-size=${heapMegabytes}`.trim() },
       stdio: ["ignore", "pipe", "pipe"]
     })
     let stdout = ""
@@ -133,7 +135,7 @@ const seconds = (millis: number | undefined) => millis === undefined ? "n/a" : `
 const megabytes = (bytes: number | undefined) => bytes === undefined ? "n/a" : `${(bytes / (1024 * 1024)).toFixed(0)} MB`
 
 const main = async () => {
-  console.log(`lyra bench:simulate — node ${process.version}, child heap limit ${heapMegabytes} MB`)
+  console.log(`lyra bench:simulate — node ${process.version}, bin/lyra.js with a heap limit of ${heapMegabytes} MB`)
   console.log(`scenario: ${argsFor(0).slice(2).join(" ").replace(/artists=\d+/, "artists=<tracks/100>")}\n`)
   console.log(
     `${"tracks".padStart(8)}${"placed".padStart(9)}${"wall".padStart(10)}${"cpu".padStart(10)}${"µs/track".padStart(10)}${
@@ -182,7 +184,8 @@ interface Measured {
   readonly shape: { readonly artists: number; readonly albums: number; readonly tracks: number; readonly seconds: number }
   readonly rate: number
   readonly burst: number
-  readonly limitRate: string
+  /** nginx's `limit_rate` on the media, when the benchmark set one. */
+  readonly limitRate?: string | undefined
   readonly bytes: number
   readonly results: ReadonlyArray<{
     readonly name: string
@@ -219,7 +222,7 @@ const fidelity = async () => {
   const tracks = shape.artists * shape.albums * shape.tracks
   // nginx's limit_rate lets a connection send one second's worth at once (it allows rate × (elapsed + 1 s)),
   // so files smaller than that arrive at the loopback's speed: unlimited, for the simulation.
-  const limit = nginxBytes(measured.limitRate)
+  const limit = measured.limitRate === undefined ? undefined : nginxBytes(measured.limitRate)
   const bandwidth = limit !== undefined && measured.bytes / tracks > limit ? limit : undefined
   // The same library and server: artist 1 of the sim has a fixed shape, so artists 2.. are the library.
   const service = [
@@ -238,14 +241,16 @@ const fidelity = async () => {
     "--sim", `bandwidth=${bandwidth === undefined ? "unlimited" : Math.round(bandwidth)}`
   ]
   const inputs = Array.from({ length: shape.artists }, (_, i) => `sim:artist:${i + 2}`)
-  console.log(`lyra bench:simulate --fidelity: ${tracks} tracks (${(measured.bytes / 1e6).toFixed(1)} MB), nginx limit_req ${measured.rate} r/s burst ${measured.burst}, limit_rate ${measured.limitRate}`)
+  console.log(`lyra bench:simulate --fidelity: ${tracks} tracks (${(measured.bytes / 1e6).toFixed(1)} MB), nginx limit_req ${measured.rate} r/s burst ${measured.burst}${
+      measured.limitRate === undefined ? "" : `, limit_rate ${measured.limitRate}`
+    }`)
   console.log(`measured: ${file}`)
   console.log(`predicted: lyra simulate ${inputs.join(" ")} ${service.join(" ")} <flags>\n`)
   console.log(`${"run".padEnd(18)}${"measured".padStart(10)}${"predicted".padStart(11)}${"gap".padStart(8)}${"aligned".padStart(10)}${"gap".padStart(8)}${"429s".padStart(11)}${"requests".padStart(11)}`)
   for (const result of measured.results.filter((r) => r.name.startsWith("lyra"))) {
     const flags = lyraFlags(result.command)
     const run = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [bundle, "simulate", ...inputs, ...service, ...flags, "--json"], { cwd: root, env })
+      const child = spawn(bin, ["simulate", ...inputs, ...service, ...flags, "--json"], { cwd: root, env })
       let out = ""
       child.stdout.on("data", (chunk: Buffer) => void (out += chunk.toString("utf8")))
       child.on("exit", () => resolve(out))

@@ -11,6 +11,7 @@ import { ProgressRecorder } from "../src/layers/ProgressRecorder.js"
 import * as SimProfile from "../src/layers/sim/SimProfile.js"
 import { download } from "../src/programs/download.js"
 import { renderGantt } from "../src/simulation/GanttSvg.js"
+import { occupancy } from "../src/simulation/Occupancy.js"
 import { renderSummary } from "../src/simulation/renderSummary.js"
 import * as Scenario from "../src/simulation/Scenario.js"
 import { simulate } from "../src/simulation/simulate.js"
@@ -111,6 +112,16 @@ describe("simulate: the download program on the sim, in virtual time", () => {
       assert.strictEqual(paced.requests.rateLimited, 0)
       assert.strictEqual(paced.failed, 0)
     }))
+})
+
+describe("occupancy", () => {
+  it("sweeps intervals into a peak, a mean and a series; one ending where another starts does not overlap", () => {
+    const use = occupancy([[0, 10], [10, 20], [5, 15], [30, 50]], 0, 40, 4)
+    assert.strictEqual(use.peak, 2)
+    // 10 + 10 + 10 + 10 covered of 40 ms.
+    assert.strictEqual(use.mean, 1)
+    assert.deepStrictEqual(use.series, [1.5, 1.5, 0, 1])
+  })
 })
 
 describe("simulate --tune", () => {

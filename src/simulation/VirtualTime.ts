@@ -76,8 +76,14 @@ export class VirtualTimeStuck extends Data.TaggedError("VirtualTimeStuck")<{
   }
 }
 
-/** Real time, for the one real wait: the grace period for work from outside virtual time. */
+/** Real time, for the real waits: the grace period for work from outside virtual time, and `breathe`. */
 const liveClock = Clock.make()
+
+/**
+ * Lets the event loop run between slices: a timer, not a microtask, so that
+ * signals (Ctrl-C) and I/O are heard while a long simulation runs.
+ */
+const breathe = Effect.sleep(Duration.zero).pipe(Effect.withClock(liveClock))
 
 type Status = "done" | "budget" | "idle" | "limit"
 
@@ -236,18 +242,24 @@ export const run = <A, E, R>(
     const time = new VirtualTime(options.startMillis ?? 0)
     options.onStart?.(time)
     const limit = options.limitMillis ?? Number.POSITIVE_INFINITY
-    const slice = options.sliceTasks ?? 50_000
+    const slice = options.sliceTasks ?? 2_000
     const grace = options.graceMillis ?? 2000
     return Effect.forkDaemon(effect).pipe(
       Effect.withScheduler(time.scheduler),
       Effect.withClock(time.clock),
       Effect.flatMap((fiber) => {
         const ended = () => fiber.unsafePoll() !== null
-        /** Interrupts the fiber and runs its finalizers to their end (an hour of virtual time at most). */
-        const stop = Effect.sync(() => {
+        /**
+         * Interrupts the fiber and runs its finalizers to their end (an hour of virtual time at most),
+         * a slice at a time, so the process still hears a second Ctrl-C meanwhile.
+         */
+        const stop = Effect.suspend(() => {
           fiber.unsafeInterruptAsFork(FiberId.none)
           const horizon = time.currentMillis + 3_600_000
-          while (time.advance(ended, slice, horizon) === "budget");
+          const drain: Effect.Effect<void> = Effect.suspend(() =>
+            time.advance(ended, slice, horizon) === "budget" ? Effect.zipRight(breathe, drain) : Effect.void
+          )
+          return drain
         })
         const stuck = (reason: "deadlock" | "time-limit") =>
           Effect.zipRight(stop, new VirtualTimeStuck({ reason, atMillis: time.currentMillis }))
@@ -262,7 +274,7 @@ export const run = <A, E, R>(
             case "done":
               return Effect.flatten(Effect.sync(() => fiber.unsafePoll() as Exit.Exit<A, E>))
             case "budget":
-              return Effect.zipRight(Effect.yieldNow(), loop)
+              return Effect.zipRight(breathe, loop)
             case "idle":
               return Effect.flatMap(awaitOutside, (woken) => woken ? loop : stuck("deadlock"))
             case "limit":

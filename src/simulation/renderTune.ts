@@ -50,7 +50,9 @@ export const renderTune = (result: TuneResult, report: SimulationReport, simEntr
   const bound = Math.max(result.bounds.rateMillis ?? 0, result.bounds.bandwidthMillis ?? 0)
   const boundName = (result.bounds.rateMillis ?? 0) >= (result.bounds.bandwidthMillis ?? 0) ? "rate limit" : "bandwidth"
   const lines = [
-    `lyra simulate --tune: ${result.trials.length} simulations, ${result.pruned} candidates pruned by the bounds`
+    `lyra simulate --tune: ${result.trials.length} simulations, ${result.pruned} candidate${
+      result.pruned === 1 ? "" : "s"
+    } pruned by the bounds`
     + ` (a full grid would be ${result.gridSize.toLocaleString("en-US")})`,
     `goal: the shortest makespan with at most ${result.max429} × 429`,
     "",

@@ -265,7 +265,9 @@ export const tune = (base: Scenario, options: TuneOptions = {}) =>
           const smaller: Candidate = phase === "albums"
             ? { ...current, albums: current.albums - step }
             : { ...current, api: current.api - step }
-          if (smaller.albums < 1 || smaller.api < 1) break
+          // Fewer API calls in flight than the pace times a slow round trip would leave no room for latency's tail.
+          const apiFloor = Math.max(1, Math.ceil(((current.rate ?? demandRate) * highLatency(profile.latency)) / 1000))
+          if (smaller.albums < 1 || smaller.api < apiFloor) break
           const trial = yield* consider(smaller, phase)
           if (trial === undefined || trial.rateLimited > max429 || !nearTie(trial.makespanMillis, best!.makespanMillis)) {
             // Maybe more helps instead.

@@ -44,8 +44,10 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
       yield* storage.discard(path)
       offset = 0
     }
-    yield* limiter.admit(track.provider)
-    const opened = yield* (body._tag === "StreamBody"
+    // A .part that already holds every byte (the process died before renaming it) needs no request.
+    const complete = source.sizeBytes !== undefined && offset === source.sizeBytes && offset > 0
+    if (!complete) yield* limiter.admit(track.provider)
+    const opened = complete ? { offset, bytes: Stream.empty } : yield* (body._tag === "StreamBody"
       ? body.open(offset)
       : transport.open(track.provider, body, offset)).pipe(Effect.tapError(throttled))
     if (opened.offset !== offset && opened.offset !== 0) {

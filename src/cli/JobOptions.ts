@@ -105,7 +105,9 @@ export const jobSettingsOf = (options: JobOptions): JobSettings => ({
   library: options.library
 })
 
-export const limitSettingsOf = (options: JobOptions): LimitSettings => ({
+export const limitSettingsOf = (
+  options: Pick<JobOptions, "api" | "rate" | "burst" | "quota" | "onQuota" | "maxBandwidth">
+): LimitSettings => ({
   apiConcurrency: options.api,
   rate: Option.match(options.rate, {
     onNone: () => undefined,

@@ -1,9 +1,8 @@
 import { Args, Command, Options } from "@effect/cli"
 import { FileSystem } from "@effect/platform"
-import { Console, Duration, Effect, Option } from "effect"
+import { Console, Effect, Option } from "effect"
 import { availableParallelism } from "node:os"
 import { defaultJobSettings } from "../domain/JobSettings.js"
-import { defaultBurst } from "../domain/LimitSettings.js"
 import { parseMillis } from "../domain/Units.js"
 import { UsageError } from "../domain/UsageError.js"
 import { defaultRetryPolicy } from "../layers/EngineLayer.js"
@@ -15,7 +14,7 @@ import * as Scenario from "../simulation/Scenario.js"
 import { simulate } from "../simulation/simulate.js"
 import { fromRun } from "../simulation/SimulationReport.js"
 import { tune } from "../simulation/tune.js"
-import { jobOptions } from "./JobOptions.js"
+import { jobOptions, limitSettingsOf } from "./JobOptions.js"
 
 const inputs = Args.text({ name: "input" }).pipe(
   Args.repeated,
@@ -88,22 +87,7 @@ export const simulateCommand = Command.make(
         tracks: options.tracks,
         tracksPerAlbum: Option.getOrElse(options.tracksPerAlbum, () => options.tracks)
       },
-      limits: {
-        apiConcurrency: options.api,
-        rate: Option.match(options.rate, {
-          onNone: () => undefined,
-          onSome: (perSecond) => ({ perSecond, burst: Option.getOrElse(options.burst, () => defaultBurst(perSecond)) })
-        }),
-        quota: Option.match(options.quota, {
-          onNone: () => undefined,
-          onSome: (quota) => ({
-            limit: quota.limit,
-            window: Duration.millis(quota.windowMillis),
-            onExhausted: options.onQuota
-          })
-        }),
-        maxBandwidth: Option.getOrUndefined(options.maxBandwidth)
-      },
+      limits: limitSettingsOf(options),
       retry: { ...defaultRetryPolicy, retries: options.retries },
       tagging: { costMillis: options.tagCost, threads: Option.getOrElse(options.cpu, () => availableParallelism()) }
     })

@@ -196,16 +196,27 @@ export const layer = (settings: LimitSettings): Layer.Layer<RateLimiter, never, 
           ? Effect.void
           : publishAdjustment(gate, gate.adaptive.admitted(admission.at, admission))
 
-      /** Gate, then pace, then a permit; a cooldown begun meanwhile sends the fiber back to the gate without it. */
+      /**
+       * Gate, then a permit, then pace: the pace is taken last, so a call is
+       * sent at its slot and a wait for a permit cannot bunch calls into one
+       * window. A cooldown begun meanwhile sends the fiber back to the gate
+       * without its permit.
+       */
       const acquirePermit = (
         gate: ProviderGate,
         restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
       ): Effect.Effect<Admission> =>
-        restore(Effect.zipRight(awaitCooldown(gate), pace(gate))).pipe(
-          Effect.flatMap((paced) => {
+        restore(awaitCooldown(gate)).pipe(
+          Effect.flatMap(() => {
             const full = gate.inFlight >= (gate.adaptive?.concurrency ?? settings.apiConcurrency)
-            return Effect.as(restore(gate.permits.take(1)), { paced, full })
+            return Effect.as(restore(gate.permits.take(1)), full)
           }),
+          Effect.flatMap((full) =>
+            restore(pace(gate)).pipe(
+              Effect.onInterrupt(() => gate.permits.release(1)),
+              Effect.map((paced) => ({ full, paced }))
+            )
+          ),
           Effect.flatMap(({ full, paced }) =>
             Effect.flatMap(Clock.currentTimeMillis, (now) =>
               gate.coolUntil <= now

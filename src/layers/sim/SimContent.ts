@@ -65,8 +65,9 @@ export class SimContentReader {
   /** The next `length` bytes (clamped to the end of the content). */
   read(length: number): Uint8Array {
     const n = Math.max(0, Math.min(length, this.content.size - this.position))
-    const out = new Uint8Array(n)
-    for (let done = 0; done < n;) {
+    // Up to a chunk, the cipher's own output is the answer: one buffer per read, not two.
+    const out = n <= chunkSize ? this.cipher.update(zeros.subarray(0, n)) : new Uint8Array(n)
+    for (let done = n <= chunkSize ? n : 0; done < n;) {
       const step = Math.min(chunkSize, n - done)
       out.set(this.cipher.update(zeros.subarray(0, step)), done)
       done += step

@@ -1,0 +1,27 @@
+// Bundles the CLI for `npm run build`: one minified CommonJS file (so that the
+// launcher can run it through V8's code cache) and the launcher `bin/lyra.js` runs.
+// Built aside, then swapped in: no chunk or code cache survives from an earlier
+// build, and a lyra started meanwhile never finds the folder half-written.
+import { build } from "esbuild"
+import { renameSync, rmSync } from "node:fs"
+
+const target = "dist/bundle"
+const fresh = `${target}.${process.pid}`
+const shared = { bundle: true, platform: "node", target: "node20", logLevel: "warning" }
+
+await build({
+  ...shared,
+  entryPoints: ["dist/cli/bin.js"],
+  outfile: `${fresh}/lyra.cjs`,
+  format: "cjs",
+  minify: true,
+  // Native addons load from node_modules; the tagger is loaded only by its worker threads.
+  external: ["better-sqlite3", "node-taglib-sharp"],
+  // TaggerLive finds its worker script beside the module that runs it.
+  define: { "import.meta.url": "__lyraModuleUrl" },
+  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
+})
+await build({ ...shared, entryPoints: ["dist/cli/launch.js"], outfile: `${fresh}/bin.js`, format: "esm" })
+
+rmSync(target, { recursive: true, force: true })
+renameSync(fresh, target)

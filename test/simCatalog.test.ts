@@ -1,4 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
+import { Schema } from "effect"
+import { Album } from "../src/domain/Album.js"
+import { Artist } from "../src/domain/Artist.js"
+import { Playlist } from "../src/domain/Playlist.js"
+import { Track } from "../src/domain/Track.js"
 import { defaultShape, SimCatalog } from "../src/layers/sim/SimCatalog.js"
 
 const catalog = new SimCatalog(1, defaultShape)
@@ -19,6 +24,20 @@ describe("SimCatalog", () => {
     const names = (c: SimCatalog) => ["1", "2", "3", "4", "5"].map((id) => c.artist(id)!.name).join("|")
     assert.notStrictEqual(names(other), names(catalog))
     assert.notDeepEqual(other.track("1101"), catalog.track("1101"))
+  })
+
+  it("makes only entities that satisfy their schemas (it builds them unvalidated)", () => {
+    const wide = new SimCatalog(7, { ...defaultShape, artists: 20 })
+    for (let a = 1; a <= 20; a++) {
+      const artist = wide.artist(String(a))!
+      Schema.validateSync(Artist)(artist)
+      for (const albumId of artist.albumIds) {
+        const album = wide.album(albumId)!
+        Schema.validateSync(Album)(album)
+        for (const trackId of album.trackIds) Schema.validateSync(Track)(wide.track(trackId)!)
+      }
+    }
+    for (let p = 1; p <= wide.shape.playlists; p++) Schema.validateSync(Playlist)(wide.playlist(String(p))!)
   })
 
   it("gives artist 1 four albums of ten tracks", () => {

@@ -1,3 +1,4 @@
+import type { ParseResult } from "effect"
 import { Array as Arr, Effect, Layer, Option, Request, RequestResolver, Schema } from "effect"
 import { Album } from "../domain/Album.js"
 import { Artist } from "../domain/Artist.js"
@@ -54,6 +55,12 @@ const maxBatch = 100
  * request, admitted by the RateLimiter and retried on the RetryPolicy's
  * schedule inside its resolver, so a cached answer is always a final one.
  */
+/** A metadata answer to and from the JSON the JobStore's cache holds. */
+interface JsonCodec<A> {
+  readonly decode: (json: unknown) => Effect.Effect<A, ParseResult.ParseError>
+  readonly encode: (value: A) => Effect.Effect<string, ParseResult.ParseError>
+}
+
 export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter | RetryPolicy | Progress | JobStore> =
   Layer
   .effect(
@@ -80,16 +87,31 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
         )
 
       /** A metadata answer from the JobStore's cache, if it is there and still reads; store trouble is a miss. */
+      /**
+       * Each schema's JSON codec, built once: a parser is compiled per schema
+       * instance, and `parseJson(schema)` made anew per call was compiled per call.
+       */
+      const codecs = new WeakMap<object, JsonCodec<any>>()
+      const codecOf = <A, I>(schema: Schema.Schema<A, I>): JsonCodec<A> => {
+        let codec = codecs.get(schema)
+        if (codec === undefined) {
+          const json = Schema.parseJson(schema)
+          codec = { decode: Schema.decodeUnknown(json), encode: Schema.encode(json) }
+          codecs.set(schema, codec)
+        }
+        return codec
+      }
+
       const fromCache = <A, I>(schema: Schema.Schema<A, I>, key: string): Effect.Effect<Option.Option<A>> =>
         store.cached(key).pipe(
           Effect.flatMap(Option.match({
             onNone: () => Effect.succeedNone,
-            onSome: (json) => Effect.option(Schema.decodeUnknown(Schema.parseJson(schema))(json))
+            onSome: (json) => Effect.option(codecOf(schema).decode(json))
           })),
           Effect.orElseSucceed(() => Option.none<A>())
         )
       const toCache = <A, I>(schema: Schema.Schema<A, I>, key: string, value: A): Effect.Effect<void> =>
-        Schema.encode(Schema.parseJson(schema))(value).pipe(
+        codecOf(schema).encode(value).pipe(
           Effect.flatMap((json) => store.cache(key, json)),
           Effect.ignore
         )

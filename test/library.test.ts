@@ -4,6 +4,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, FastCheck as fc, Layer, Option, Stream } from "effect"
 import { Album } from "../src/domain/Album.js"
 import { Artist } from "../src/domain/Artist.js"
+import { CoverSource, imageMimeType } from "../src/domain/Artwork.js"
 import { albumSkipReason } from "../src/domain/ArtistFilters.js"
 import { defaultJobSettings } from "../src/domain/JobSettings.js"
 import type { JobSettings } from "../src/domain/JobSettings.js"
@@ -274,26 +275,149 @@ describe("paths that cannot escape", () => {
 
 const withTagger = (engine: ReturnType<typeof testEngine>) => Layer.merge(engine, TaggerMemory.layer())
 
+const simEngine = () => withTagger(testEngine({ profile: SimProfile.exact({ bandwidth: Infinity }) }))
+
+/** A JPEG's width and height, from its SOF0 segment (the sim's covers are baseline). */
+const jpegSize = (jpeg: Uint8Array | undefined): readonly [number, number] | undefined => {
+  if (jpeg === undefined) return undefined
+  for (let i = 2; i + 8 < jpeg.length; i++) {
+    if (jpeg[i] === 0xff && jpeg[i + 1] === 0xc0) return [(jpeg[i + 7]! << 8) | jpeg[i + 8]!, (jpeg[i + 5]! << 8) | jpeg[i + 6]!]
+  }
+  return undefined
+}
+
+const coverRequests = Effect.map(Effect.flatMap(SimServer, (server) => server.requests), (requests) =>
+  requests.filter((r) => r.endpoint === "cover").map((r) => r.id))
+
+const coverFiles = Effect.map(Effect.flatMap(StorageMemory, (storage) => storage.files), (files) =>
+  new Map([...files].filter(([path]) => path.endsWith("/cover.jpg"))))
+
 describe("covers and lyrics", () => {
   it.effect("a concurrent album fetches its cover exactly once, and every track embeds it", () =>
     Effect.gen(function*() {
-      const report = yield* runVirtual(
-        download(["sim:album:11"], jobSettings({ saveExternal: true }, { tracks: 10, tracksPerAlbum: 10 }))
-      )
+      const report = yield* runVirtual(download(
+        ["sim:album:11"],
+        jobSettings({ saveExternal: true, mainResolution: 1000, externalResolution: 1000 }, { tracks: 10, tracksPerAlbum: 10 })
+      ))
       assert.strictEqual(report.done, 10)
-      const requests = yield* (yield* SimServer).requests
-      assert.deepStrictEqual(requests.filter((r) => r.endpoint === "cover").map((r) => r.id), ["11"])
+      assert.deepStrictEqual(yield* coverRequests, ["11"])
       const writes = yield* (yield* TaggerMemory.TaggerMemory).writes
       assert.strictEqual(writes.length, 10)
       const cover = writes[0]!.cover!
       assert.strictEqual(cover.mimeType, "image/jpeg")
-      assert.deepStrictEqual([...cover.bytes.subarray(0, 2)], [0xff, 0xd8])
+      assert.deepStrictEqual(jpegSize(cover.bytes), [1000, 1000])
       for (const write of writes) assert.strictEqual(write.cover, cover, "one cover, shared")
+      const covers = yield* coverFiles
+      assert.strictEqual(covers.size, 1)
+      assert.deepStrictEqual([...covers.values()][0], cover.bytes)
+    }).pipe(Effect.provide(simEngine())))
+
+  it.effect("main_resolution sizes the embedded cover and external_resolution the cover.jpg, each fetched once", () =>
+    Effect.gen(function*() {
+      const both = yield* Effect.gen(function*() {
+        yield* runVirtual(download(["sim:album:11"], jobSettings({ saveExternal: true }, { tracks: 10, tracksPerAlbum: 10 })))
+        const writes = yield* (yield* TaggerMemory.TaggerMemory).writes
+        return { requests: yield* coverRequests, embedded: writes.map((write) => write.cover), files: yield* coverFiles }
+      }).pipe(Effect.provide(simEngine()))
+      assert.deepStrictEqual(both.requests, ["11", "11"], "one fetch per size")
+      assert.strictEqual(new Set(both.embedded).size, 1, "one cover, shared")
+      assert.deepStrictEqual(jpegSize(both.embedded[0]?.bytes), [1400, 1400], "OrpheusDL's main_resolution default")
+      assert.deepStrictEqual([...both.files.values()].map(jpegSize), [[3000, 3000]], "OrpheusDL's external_resolution default")
+
+      const externalOnly = yield* Effect.gen(function*() {
+        yield* runVirtual(download(
+          ["sim:album:11"],
+          jobSettings({ saveExternal: true, embedCover: false, mainResolution: 640, externalResolution: 500 })
+        ))
+        const writes = yield* (yield* TaggerMemory.TaggerMemory).writes
+        return { requests: yield* coverRequests, embedded: writes.map((write) => write.cover), files: yield* coverFiles }
+      }).pipe(Effect.provide(simEngine()))
+      assert.deepStrictEqual(externalOnly.requests, ["11"])
+      assert.isTrue(externalOnly.embedded.every((cover) => cover === undefined))
+      assert.deepStrictEqual([...externalOnly.files.values()].map(jpegSize), [[500, 500]])
+
+      const embeddedOnly = yield* Effect.gen(function*() {
+        yield* runVirtual(download(["sim:album:11"], jobSettings({ mainResolution: 640 })))
+        const writes = yield* (yield* TaggerMemory.TaggerMemory).writes
+        return { requests: yield* coverRequests, embedded: writes.map((write) => write.cover), files: yield* coverFiles }
+      }).pipe(Effect.provide(simEngine()))
+      assert.deepStrictEqual(embeddedOnly.requests, ["11"])
+      assert.deepStrictEqual(jpegSize(embeddedOnly.embedded[0]?.bytes), [640, 640])
+      assert.strictEqual(embeddedOnly.files.size, 0)
+    }))
+
+  it.effect("a track copied to a second album folder brings that folder its cover.jpg and its .lrc", () =>
+    Effect.gen(function*() {
+      // With force_album_format a playlist files each track in its album's folder inside the playlist's;
+      // playlist 1 holds tracks of album 11, which are downloaded once and copied.
+      const report = yield* runVirtual(
+        download(["sim:album:11", "sim:playlist:1"], jobSettings({ saveExternal: true, forceAlbumFormat: true }))
+      )
+      assert.strictEqual(report.failed, 0)
       const files = yield* (yield* StorageMemory).files
-      const covers = [...files.keys()].filter((path) => path.endsWith("/cover.jpg"))
-      assert.strictEqual(covers.length, 1)
-      assert.deepStrictEqual(files.get(covers[0]!), cover.bytes)
-    }).pipe(Effect.provide(withTagger(testEngine({ profile: SimProfile.exact({ bandwidth: Infinity }) })))))
+      const writes = yield* (yield* TaggerMemory.TaggerMemory).writes
+      const events = yield* (yield* ProgressRecorder.ProgressRecorder).events
+      const folderOf = (path: string) => path.slice(0, path.lastIndexOf("/"))
+      const copies = events.flatMap((event) => {
+        if (event._tag !== "ItemFinished") return []
+        const from = /^copied from (.+?)(;|$)/.exec(event.reason ?? "")?.[1]
+        return from === undefined || event.path === undefined ? [] : [{ from, to: event.path }]
+      })
+      assert.isAtLeast(copies.length, 2)
+      const covers = yield* coverFiles
+      let lrcs = 0
+      for (const { from, to } of copies) {
+        assert.notStrictEqual(folderOf(from), folderOf(to))
+        assert.deepStrictEqual(jpegSize(covers.get(`${folderOf(to)}/cover.jpg`)), [3000, 3000], `${to} has its folder's cover.jpg`)
+        assert.deepStrictEqual(files.get(to), files.get(from))
+        // The copy is the tagged file: tags describe the track, wherever it is placed.
+        assert.isTrue(writes.some((write) => write.path === from))
+        assert.isFalse(writes.some((write) => write.path === to))
+        const lrc = files.get(from.replace(/\.flac$/, ".lrc"))
+        if (lrc !== undefined) {
+          lrcs++
+          assert.deepStrictEqual(files.get(to.replace(/\.flac$/, ".lrc")), lrc)
+        }
+      }
+      assert.isAbove(lrcs, 0, "some of the copies have synced lyrics")
+      // Folders that hold only copies, whose cover.jpg no download wrote.
+      const downloaded = new Set(writes.map((write) => folderOf(write.path)))
+      assert.isTrue(copies.some(({ to }) => !downloaded.has(folderOf(to))))
+    }).pipe(Effect.provide(simEngine())))
+
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3])
+
+  /** An album of two tracks whose cover is a PNG the service calls a JPEG. */
+  const pictureProvider = (): Provider => {
+    const album = new Album({ provider: "pix", id: "1", title: "Pictures", artist: "Painter", trackIds: ["1", "2"] })
+    const tracks = album.trackIds.map((id) =>
+      new Track({ provider: "pix", id, title: `Song ${id}`, artists: ["Painter"], album: "Pictures", albumId: "1", sizeBytes: 4 })
+    )
+    return {
+      ...hostileProvider(),
+      name: "pix",
+      capabilities: { kinds: ["album"], search: false, batchTracks: false, cover: true, lyrics: false, urlForms: [] },
+      track: (id) => Effect.succeed(tracks[Number(id) - 1]!),
+      album: () => Effect.succeed(album),
+      cover: () =>
+        Effect.succeed(new CoverSource({
+          body: { _tag: "StreamBody", open: (offset) => Effect.succeed({ offset, bytes: Stream.make(png.subarray(offset)) }) },
+          mimeType: "image/jpeg"
+        }))
+    }
+  }
+
+  it.effect("a cover a service calls JPEG but serves as PNG is embedded as PNG and saved as cover.png", () =>
+    Effect.gen(function*() {
+      yield* runVirtual(download(["pix:album:1"], jobSettings({ saveExternal: true })))
+      const writes = yield* (yield* TaggerMemory.TaggerMemory).writes
+      assert.deepStrictEqual(writes.map((write) => write.cover?.mimeType), ["image/png", "image/png"])
+      const files = yield* (yield* StorageMemory).files
+      assert.deepStrictEqual(files.get("Pictures/cover.png"), png)
+      assert.isFalse(files.has("Pictures/cover.jpg"))
+      assert.strictEqual(imageMimeType(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]), "image/png"), "image/jpeg")
+      assert.strictEqual(imageMimeType(new Uint8Array([0x52, 0x49]), "image/webp"), "image/webp")
+    }).pipe(Effect.provide(Layer.merge(engineOf("pix", pictureProvider()), TaggerMemory.layer()))))
 
   it.effect("embeds unsynced lyrics and saves synced ones as a .lrc beside the track", () =>
     Effect.gen(function*() {
@@ -388,12 +512,23 @@ describe("artist filters", () => {
       container: "flac",
       sizeBytes: 1
     })
+    const loose = new Track({ provider: "fake", id: "99", title: "Loose", artists: ["The Band"], album: "Loose", sizeBytes: 1 })
+    const all = [...albums.flatMap((album) => album.tracks ?? []), loose]
     return {
       ...hostileProvider(),
       name: "fake",
       capabilities: { kinds: ["album", "artist"], search: false, batchTracks: false, cover: false, lyrics: false, urlForms: [] },
+      track: (id) => Effect.fromNullable(all.find((t) => t.id === id)).pipe(
+        Effect.mapError(() => new NotFoundError({ provider: "fake", what: `track ${id}` }))
+      ),
       album: (id) => Effect.succeed(albums[Number(id) - 1]!),
-      artist: (id) => Effect.succeed(new Artist({ provider: "fake", id, name: "The Band", albumIds: ["1", "2", "3", "4"] })),
+      // Artist 5 is the band again, seen as a service that also lists its tracks: one of an album's, one loose.
+      artist: (id) =>
+        Effect.succeed(
+          id === "5"
+            ? new Artist({ provider: "fake", id, name: "The Band", albumIds: ["1"], trackIds: ["11", "99"] })
+            : new Artist({ provider: "fake", id, name: "The Band", albumIds: ["1", "2", "3", "4"] })
+        ),
       source: () => Effect.succeed(source)
     }
   }
@@ -410,4 +545,17 @@ describe("artist filters", () => {
       const files = [...(yield* (yield* StorageMemory).files).keys()].sort()
       assert.deepStrictEqual(files, ["The Band/Studio/1. Song 1.flac", "The Band/Studio/2. Song 2.flac"])
     }).pipe(Effect.provide(engineOf("fake", discography()))))
+
+  it.effect("separate_tracks_skip_downloaded leaves out an artist's loose tracks that one of its albums holds", () =>
+    Effect.gen(function*() {
+      const filesAfter = (separateTracksSkipDownloaded: boolean) =>
+        Effect.gen(function*() {
+          const report = yield* runVirtual(download(["fake:artist:5"], jobSettings({ separateTracksSkipDownloaded })))
+          assert.strictEqual(report.failed, 0)
+          return [...(yield* (yield* StorageMemory).files).keys()].sort()
+        }).pipe(Effect.provide(engineOf("fake", discography())))
+      const album = ["The Band/Studio/1. Song 1.flac", "The Band/Studio/2. Song 2.flac"]
+      assert.deepStrictEqual(yield* filesAfter(true), ["The Band/Loose.flac", ...album])
+      assert.deepStrictEqual(yield* filesAfter(false), ["The Band/Loose.flac", "The Band/Song 1.flac", ...album])
+    }))
 })

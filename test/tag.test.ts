@@ -27,7 +27,7 @@ import { Tagger } from "../src/services/Tagger.js"
 /**
  * Tags written by TaggerLive into real files, read back with music-metadata.
  * The FLAC files are made here with sox and flac (Debian packages), MP3 with
- * lame and Opus with opusenc.
+ * lame, Opus with opusenc and M4A with ffmpeg.
  */
 
 const has = (tool: string) => {
@@ -166,6 +166,51 @@ describe("TaggerLive writes tags that music-metadata reads back", () => {
       yield* Effect.promise(() => assertTags(file, { date: true }))
     }))
 
+  // ffmpeg writes the M4A container, with AAC (lossy services) or ALAC (lossless ones) inside.
+  for (const codec of ["aac", "alac"]) {
+    it.live.skipIf(!has("ffmpeg"))(`M4A (${codec.toUpperCase()}) made with ffmpeg`, () =>
+      Effect.gen(function*() {
+        const file = makeFrom(`tune-${codec}`, "ffmpeg", (wav, out) => ["-v", "error", "-y", "-i", wav, "-c:a", codec, out], "m4a")
+        const result = yield* tagInto(file, workerScript)
+        assert.isTrue(Either.isRight(result), String(Either.isLeft(result) && result.left.message))
+        yield* Effect.promise(() => assertTags(file, { date: true }))
+        const { common, format } = yield* Effect.promise(() => parseFile(file))
+        assert.strictEqual(format.codec, codec === "aac" ? "MPEG-4/AAC" : "ALAC")
+        // A player that shows one artist string shows both.
+        assert.strictEqual(common.artist, "First Artist; Second Artist")
+      }))
+  }
+
+  it.live("hostile metadata is written as readable tags: controls dropped, marks, emoji and long titles kept", () =>
+    Effect.gen(function*() {
+      const long = "t".repeat(1000)
+      const hostile: TrackTags = {
+        title: `a\u0000b\u0007c \u202Egnp.exe 🎸 ${long}`,
+        artists: ["..", "\u200Fמלך\u200E", "x\u0000y"],
+        album: "../../up",
+        genres: ["Ro\u0000ck"],
+        lyrics: "one\r\ntwo\tthree\u0000"
+      }
+      const made = [
+        makeFlac("hostile"),
+        ...(has("lame") ? [makeFrom("hostile-mp3", "lame", (wav, out) => ["--quiet", wav, out], "mp3")] : []),
+        ...(has("opusenc") ? [makeFrom("hostile-opus", "opusenc", (wav, out) => ["--quiet", wav, out], "opus")] : []),
+        ...(has("ffmpeg") ? [makeFrom("hostile-m4a", "ffmpeg", (wav, out) => ["-v", "error", "-y", "-i", wav, out], "m4a")] : [])
+      ]
+      for (const file of made) {
+        const result = yield* Effect.flatMap(Tagger, (t) => Effect.either(t.write(NodePath.basename(file), hostile, undefined))).pipe(
+          Effect.provide(taggerAt(NodePath.dirname(file), workerScript))
+        )
+        assert.isTrue(Either.isRight(result), file)
+        const { common } = yield* Effect.promise(() => parseFile(file))
+        assert.strictEqual(common.title, `abc \u202Egnp.exe 🎸 ${long}`, file)
+        assert.deepStrictEqual(common.artists, ["..", "\u200Fמלך\u200E", "xy"], file)
+        assert.strictEqual(common.album, "../../up", file)
+        assert.deepStrictEqual(common.genre, ["Rock"], file)
+        assert.strictEqual(common.lyrics?.[0]?.text, "one\r\ntwo\tthree", file)
+      }
+    }))
+
   it.live("a file that cannot be tagged is kept as it was, with the reason", () =>
     Effect.gen(function*() {
       const broken = NodePath.join(root, "broken.flac")
@@ -209,12 +254,13 @@ describe("a download, tagged", () => {
         Layer.provideMerge(Layer.mergeAll(sim, storage)),
         (engine) => Layer.provideMerge(TaggerLive.layer({ threads: 2, workerScript }), engine)
       )
-      const { catalog, report } = yield* Effect.gen(function*() {
+      const { catalog, report, seed } = yield* Effect.gen(function*() {
         const report = yield* download(["sim:album:11"], {
           ...defaultJobSettings,
-          library: { ...defaultSettings, saveExternal: true }
+          library: { ...defaultSettings, saveExternal: true, mainResolution: 600, externalResolution: 1200 }
         })
-        return { report, catalog: (yield* SimServer).catalog }
+        const server = yield* SimServer
+        return { report, catalog: server.catalog, seed: server.profile.seed }
       }).pipe(Effect.provide(engine))
       assert.strictEqual(report.done, 10)
       const album = catalog.album("11")!
@@ -229,7 +275,9 @@ describe("a download, tagged", () => {
       assert.deepStrictEqual(common.track, { no: 1, of: 10 })
       assert.strictEqual(common.date, first.releaseDate)
       assert.strictEqual(common.barcode, first.upc)
-      assert.deepStrictEqual(new Uint8Array(common.picture![0]!.data), new Uint8Array(readFileSync(NodePath.join(folder, "cover.jpg"))))
+      // The embedded cover at main_resolution, cover.jpg at external_resolution.
+      assert.deepStrictEqual(new Uint8Array(common.picture![0]!.data), albumCover(seed, "11", 600))
+      assert.deepStrictEqual(new Uint8Array(readFileSync(NodePath.join(folder, "cover.jpg"))), albumCover(seed, "11", 1200))
       const lrc = files.filter((name) => name.endsWith(".lrc"))
       assert.isAbove(lrc.length, 0)
       for (const name of lrc) {

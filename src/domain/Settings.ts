@@ -29,10 +29,11 @@ export interface Settings {
   readonly forceAlbumFormat: boolean
   // covers
   readonly embedCover: boolean
-  /** Pixels, where the provider can size its covers. */
+  /** The embedded cover's size in pixels, where the provider can size its covers. */
   readonly mainResolution: number
   /** Save the album cover as `cover.jpg` beside its tracks. */
   readonly saveExternal: boolean
+  /** `cover.jpg`'s size in pixels, where the provider can size its covers. */
   readonly externalResolution: number
   // lyrics
   readonly embedLyrics: boolean

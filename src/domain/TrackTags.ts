@@ -43,3 +43,33 @@ export const tagsOf = (track: Track, lyrics?: string): TrackTags => ({
   label: track.label,
   lyrics
 })
+
+// C0 controls but tab, line feed and carriage return: a NUL splits an ID3v2.4 text into several values.
+const controls = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g
+
+const clean = (text: string): string => text.replace(controls, "")
+
+const cleanSome = (text: string | undefined) => text === undefined ? undefined : clean(text)
+
+const cleanAll = (texts: ReadonlyArray<string> | undefined) => texts?.map(clean).filter((text) => text !== "")
+
+/**
+ * The tags with control characters taken out of every text: they carry no
+ * meaning in a title, and a format may read them as separators. Everything
+ * else a service sends (marks, emoji, right-to-left text, any length) stays.
+ */
+export const cleanTags = (tags: TrackTags): TrackTags => ({
+  ...tags,
+  title: clean(tags.title),
+  artists: cleanAll(tags.artists) ?? [],
+  album: clean(tags.album),
+  albumArtist: cleanSome(tags.albumArtist),
+  date: cleanSome(tags.date),
+  isrc: cleanSome(tags.isrc),
+  upc: cleanSome(tags.upc),
+  genres: cleanAll(tags.genres),
+  copyright: cleanSome(tags.copyright),
+  composer: cleanSome(tags.composer),
+  label: cleanSome(tags.label),
+  lyrics: cleanSome(tags.lyrics)
+})

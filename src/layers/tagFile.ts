@@ -8,6 +8,11 @@ import {
   Id3v2Settings,
   Id3v2Tag,
   Id3v2UserTextInformationFrame,
+  Mpeg4AppleAdditionalInfoBox,
+  Mpeg4AppleAnnotationBox,
+  Mpeg4AppleDataBox,
+  Mpeg4AppleDataBoxFlagType,
+  Mpeg4AppleItemListBox,
   Mpeg4AppleTag,
   Mpeg4BoxType,
   Picture,
@@ -19,6 +24,7 @@ import {
 } from "node-taglib-sharp"
 import type { CoverArt } from "../domain/Artwork.js"
 import type { TrackTags } from "../domain/TrackTags.js"
+import { cleanTags } from "../domain/TrackTags.js"
 import { extensionOf, mimeTypes, untaggable } from "./tagFormats.js"
 
 /**
@@ -38,13 +44,48 @@ const configureId3 = () => {
   id3Configured = true
 }
 
-
 const yearOf = (date: string | undefined): number | undefined => {
   const year = date === undefined ? NaN : Number(date.slice(0, 4))
   return Number.isInteger(year) && year > 0 ? year : undefined
 }
 
-/** The date and the UPC, which each format keeps in its own field. */
+/*
+ * A list goes into one item, one data box per value: that is how mutagen
+ * (Picard, beets) writes it, and how TagLib and music-metadata read it.
+ * node-taglib-sharp would join the values into one string or repeat the item,
+ * and ffmpeg reads only the last of repeated items. It keeps the item list
+ * private, hence the index access.
+ */
+const appleItems = (apple: Mpeg4AppleTag) => apple["_ilstBox"] as Mpeg4AppleItemListBox
+
+const withValues = (item: Mpeg4AppleAnnotationBox, values: ReadonlyArray<string>) => {
+  for (const value of values) {
+    item.addChild(Mpeg4AppleDataBox.fromDataAndFlags(ByteVector.fromString(value, StringType.UTF8), Mpeg4AppleDataBoxFlagType.ContainsText))
+  }
+  return item
+}
+
+/** A list in a QuickTime item such as ©gen. */
+const setAppleList = (apple: Mpeg4AppleTag, type: ByteVector, values: ReadonlyArray<string>) => {
+  const items = appleItems(apple)
+  items.removeChildByType(type)
+  items.addChild(withValues(Mpeg4AppleAnnotationBox.fromType(type), values))
+}
+
+/** A list in an iTunes freeform (`----`) item. */
+const setItunesList = (apple: Mpeg4AppleTag, name: string, values: ReadonlyArray<string>) => {
+  const items = appleItems(apple)
+  items.removeChildrenByBox(items.getItunesTagBoxes("com.apple.iTunes", name))
+  const item = Mpeg4AppleAnnotationBox.fromType(Mpeg4BoxType.ITUNES_TAG_BOX)
+  for (const [type, text] of [[Mpeg4BoxType.MEAN, "com.apple.iTunes"], [Mpeg4BoxType.NAME, name]] as const) {
+    const part = Mpeg4AppleAdditionalInfoBox.fromTypeVersionAndFlags(type, 0, Mpeg4AppleDataBoxFlagType.ContainsText)
+    part.text = text
+    item.addChild(part)
+  }
+  items.addChild(withValues(item, values))
+}
+
+/** The date, UPC and label, which each format keeps in its own field, and M4A's lists. */
 const setNative = (file: File, tags: TrackTags) => {
   const types = file.tagTypes
   if ((types & TagTypes.Xiph) !== 0) {
@@ -69,6 +110,10 @@ const setNative = (file: File, tags: TrackTags) => {
     const apple = file.getTag(TagTypes.Apple, true) as Mpeg4AppleTag
     if (tags.date !== undefined) apple.setQuickTimeString(Mpeg4BoxType.DAY, tags.date)
     if (tags.upc !== undefined) apple.setItunesStrings("com.apple.iTunes", "BARCODE", tags.upc)
+    if (tags.label !== undefined) apple.setItunesStrings("com.apple.iTunes", "LABEL", tags.label)
+    // ©ART keeps taglib's "a; b" as the text a one-value player shows; the list goes where Picard puts it.
+    if (tags.artists.length > 1) setItunesList(apple, "ARTISTS", tags.artists)
+    if (tags.genres !== undefined && tags.genres.length > 1) setAppleList(apple, Mpeg4BoxType.GEN, tags.genres)
   }
 }
 
@@ -142,7 +187,7 @@ export const tagFile = (
     // ReadStyle.None: the audio is not read, only the metadata blocks it is wrapped in.
     const file = File.createFromPath(temporary, mimeTypes[extensionOf(path)], ReadStyle.None)
     try {
-      apply(file, tags, cover)
+      apply(file, cleanTags(tags), cover)
       file.save()
     } finally {
       file.dispose()

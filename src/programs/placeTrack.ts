@@ -10,7 +10,7 @@ import { Storage } from "../services/Storage.js"
 import type { StorageError } from "../services/StorageError.js"
 import type { Job } from "./Job.js"
 import type { TrackLibrary } from "./postProcess.js"
-import { downloadThenPostProcess } from "./postProcess.js"
+import { copyThenFinish, downloadThenPostProcess } from "./postProcess.js"
 import { transferTrack } from "./transferTrack.js"
 import type { TrackOutcome } from "./TrackOutcome.js"
 
@@ -128,14 +128,13 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
   const { owner, value: first } = yield* job.tracks.run(ref, fetchOnce)
   if (owner) return first
 
-  // Another placement fetched it: copy its file here, unless it is the same file.
-  return yield* Effect.gen(function*() {
+  // Another placement fetched it: copy its file here (unless it is the same file), with its cover.jpg and .lrc.
+  const from = first.path
+  const copy = Effect.gen(function*() {
     yield* job.emit({ _tag: "ItemStarted", item, kind: "track" })
-    if (first.path === undefined) {
-      return yield* finish({ state: "failed", reason: first.reason ?? "not fetched" })
-    }
-    const outcome = yield* placeCopy(first.path, first.bytes, first.sha256, "the same file is placed by another item")
+    if (from === undefined) return { state: "failed", reason: first.reason ?? "not fetched" } satisfies TrackOutcome
+    return yield* placeCopy(from, first.bytes, first.sha256, "the same file is placed by another item")
       .pipe(Effect.catchAll((error) => Effect.succeed<TrackOutcome>({ state: "failed", reason: reasonOf(error) })))
-    return yield* finish(outcome)
-  }).pipe(withPermits)
+  })
+  return yield* copyThenFinish(job, track, placement.library, from, copy, finish, withPermits)
 })

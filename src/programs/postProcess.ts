@@ -1,5 +1,6 @@
-import { Effect, Option, Stream } from "effect"
+import { Data, Effect, Option, Stream } from "effect"
 import type { CoverArt } from "../domain/Artwork.js"
+import { imageMimeType } from "../domain/Artwork.js"
 import { planPath } from "../domain/SafePath.js"
 import type { Settings } from "../domain/Settings.js"
 import { defaultSettings } from "../domain/Settings.js"
@@ -25,11 +26,16 @@ type CoverResult = { readonly art: CoverArt } | { readonly problem: string } | u
 
 /**
  * The covers of one group (an album, a playlist, a single): each album's cover
- * is fetched once however many of the group's tracks ask for it at once, and
- * kept only while the group runs.
+ * is fetched once per resolution however many of the group's tracks ask for it
+ * at once, and kept only while the group runs.
  */
 export interface GroupArt {
-  readonly cover: (track: Track, saveAs: string | undefined) => Effect.Effect<CoverResult>
+  /**
+   * The cover of the track's album, about `resolution` pixels square. With
+   * `saveAs`, a folder's cover file instead: saved once, with the cover of the
+   * first track to ask for it.
+   */
+  readonly cover: (track: Track, resolution: number, saveAs?: string) => Effect.Effect<CoverResult>
 }
 
 /** What post-processing needs to know of a placement. */
@@ -69,7 +75,7 @@ const fetchCover = Effect.fnUntraced(function*(track: Track, resolution: number)
     Effect.scoped,
     retryingWithProgress(policy, progress, track.provider, `cover of ${track.provider}:album:${track.albumId ?? "?"}`)
   )
-  return { bytes: new Uint8Array(bytes), mimeType: source.mimeType } satisfies CoverArt
+  return { bytes: new Uint8Array(bytes), mimeType: imageMimeType(bytes, source.mimeType) } satisfies CoverArt
 })
 
 /** Writes a small file (a cover, lyrics) unless one is already there; atomically, as Storage writes. */
@@ -82,30 +88,52 @@ const writeSmall = Effect.fnUntraced(function*(path: string, bytes: Uint8Array) 
 })
 
 /** A group's cover cache; see GroupArt. */
-export const makeGroupArt = (job: Job) =>
+export const makeGroupArt = (_job: Job) =>
   Effect.gen(function*() {
     const context = yield* Effect.context<MusicApi | Transport | RetryPolicy | Progress | Storage>()
-    const settings = settingsOf(job)
     // The first track to ask for an album's cover is the one it is fetched for.
     const tracks = new Map<string, Track>()
-    const fetchOnce = yield* Effect.cachedFunction((key: string) => {
-      const [albumKey = "", saveAs = ""] = key.split("\n")
-      return fetchCover(tracks.get(albumKey)!, settings.mainResolution).pipe(
-        Effect.tap((art) => art === undefined || saveAs === "" ? Effect.void : writeSmall(saveAs, art.bytes)),
+    const fetchOnce = yield* Effect.cachedFunction((key: { readonly album: string; readonly resolution: number }) =>
+      fetchCover(tracks.get(key.album)!, key.resolution).pipe(
         Effect.map((art): CoverResult => art === undefined ? undefined : { art }),
         Effect.catchAll((error) => Effect.succeed<CoverResult>({ problem: messageOf(error) })),
         Effect.provide(context)
       )
-    })
+    )
+    // A folder's cover.jpg is written once, with the cover of the first track to ask for it: the
+    // tracks of a compilation belong to several albums, and they must not race to one file.
+    const folderAlbums = new Map<string, string>()
+    const saveOnce = yield* Effect.cachedFunction((key: { readonly saveAs: string; readonly resolution: number }) =>
+      fetchOnce(Data.struct({ album: folderAlbums.get(key.saveAs)!, resolution: key.resolution })).pipe(
+        Effect.flatMap((result) => {
+          if (result === undefined || "problem" in result) return Effect.succeed(result)
+          // A PNG is saved as what it is: `cover.png`.
+          const path = result.art.mimeType === "image/png" ? key.saveAs.replace(/\.jpg$/, ".png") : key.saveAs
+          return writeSmall(path, result.art.bytes).pipe(
+            Effect.as(result),
+            Effect.catchAll((error) => Effect.succeed<CoverResult>({ problem: messageOf(error) }))
+          )
+        }),
+        Effect.provide(context)
+      )
+    )
     return {
-      cover: (track, saveAs) =>
+      cover: (track, resolution, saveAs) =>
         Effect.suspend(() => {
-          const albumKey = `${track.provider}:album:${track.albumId ?? track.album}`
-          if (!tracks.has(albumKey)) tracks.set(albumKey, track)
-          return fetchOnce(`${albumKey}\n${saveAs ?? ""}`)
+          const album = `${track.provider}:album:${track.albumId ?? track.album}`
+          if (!tracks.has(album)) tracks.set(album, track)
+          if (saveAs === undefined) return fetchOnce(Data.struct({ album, resolution }))
+          if (!folderAlbums.has(saveAs)) folderAlbums.set(saveAs, album)
+          return saveOnce(Data.struct({ saveAs, resolution }))
         })
     } satisfies GroupArt
   })
+
+/** Where `save_external` puts the placement's album cover; none outside an album folder. */
+const coverFile = (settings: Settings, library: TrackLibrary | undefined) =>
+  settings.saveExternal && library?.albumFolder !== undefined
+    ? planPath([...library.albumFolder, "cover"], "jpg")
+    : undefined
 
 const lrcPath = (path: string) => `${path.slice(0, path.lastIndexOf("/") + 1)}${stemOf(path)}.lrc`
 
@@ -136,13 +164,14 @@ export const postProcess = Effect.fn("postProcess")(function*(
   const path = outcome.path
   const notes: Array<string> = []
 
-  const saveCover = settings.saveExternal && library?.albumFolder !== undefined
-    ? planPath([...library.albumFolder, "cover"], "jpg")
-    : undefined
-  const cover = library !== undefined && (settings.embedCover || saveCover !== undefined)
-    ? yield* library.art.cover(track, saveCover)
-    : undefined
-  if (cover !== undefined && "problem" in cover) notes.push(`no cover: ${cover.problem}`)
+  // OrpheusDL's two sizes: `main_resolution` embedded, `external_resolution` as cover.jpg (one fetch when equal).
+  const saveAs = coverFile(settings, library)
+  const [embedded, saved] = library === undefined ? [undefined, undefined] : yield* Effect.all([
+    settings.embedCover ? library.art.cover(track, settings.mainResolution) : Effect.succeed(undefined),
+    saveAs === undefined ? Effect.succeed(undefined) : library.art.cover(track, settings.externalResolution, saveAs)
+  ], { concurrency: "unbounded" })
+  const problems = [embedded, saved].flatMap((cover) => cover !== undefined && "problem" in cover ? [cover.problem] : [])
+  for (const problem of new Set(problems)) notes.push(`no cover: ${problem}`)
 
   let embeddedLyrics: string | undefined
   if (settings.embedLyrics || settings.saveSyncedLyrics) {
@@ -160,7 +189,7 @@ export const postProcess = Effect.fn("postProcess")(function*(
     }
   }
 
-  const art = settings.embedCover && cover !== undefined && "art" in cover ? cover.art : undefined
+  const art = embedded !== undefined && "art" in embedded ? embedded.art : undefined
   const tagged = yield* Effect.either(tagger.value.write(path, tagsOf(track, embeddedLyrics), art))
   let final = outcome
   if (tagged._tag === "Left") {
@@ -175,11 +204,62 @@ export const postProcess = Effect.fn("postProcess")(function*(
 })
 
 /**
- * How placeTrack runs its first placement with post-processing: the download
- * under the group and track permits, then, with a Tagger, the post-processing
- * outside them (so CPU work never holds a download slot), and `finish` last.
- * Without a Tagger the item finishes inside its permits, exactly as before.
+ * Finishes a placement that copied the file another placement of the same
+ * track finished. The copy is already tagged and carries its cover: tags
+ * describe the track, not where it is placed, so they are what tagging it
+ * here would write. What sits beside a track is added: its album's
+ * `cover.jpg` with `save_external`, and the `.lrc` saved beside the original.
  */
+export const finishCopy = Effect.fn("finishCopy")(function*(
+  job: Job,
+  track: Track,
+  library: TrackLibrary | undefined,
+  from: string | undefined,
+  outcome: TrackOutcome
+) {
+  const tagger = yield* Effect.serviceOption(Tagger)
+  const path = outcome.path
+  if (Option.isNone(tagger) || outcome.state === "failed" || from === undefined || path === undefined || path === from) {
+    return outcome
+  }
+  const storage = yield* Storage
+  const settings = settingsOf(job)
+  const notes: Array<string> = []
+  const saveAs = coverFile(settings, library)
+  if (library !== undefined && saveAs !== undefined) {
+    const saved = yield* library.art.cover(track, settings.externalResolution, saveAs)
+    if (saved !== undefined && "problem" in saved) notes.push(`no cover: ${saved.problem}`)
+  }
+  if (settings.saveSyncedLyrics) {
+    yield* Effect.gen(function*() {
+      const [source, target] = [lrcPath(from), lrcPath(path)]
+      if ((yield* storage.inspect(source)).finalBytes === undefined) return
+      if ((yield* storage.inspect(target)).finalBytes === undefined) yield* storage.copy(source, target)
+    }).pipe(Effect.catchAll((error) => Effect.sync(() => notes.push(`no .lrc: ${messageOf(error)}`))))
+  }
+  const reason = [outcome.reason, ...notes].filter((note) => note !== undefined).join("; ")
+  return reason === "" ? outcome : { ...outcome, reason }
+})
+
+/**
+ * How placeTrack runs a placement with post-processing: `work` (the download,
+ * or the copy of another placement's file) under the group and track permits,
+ * then, with a Tagger, `after` outside them (so CPU work and cover fetches
+ * never hold a download slot), and `finish` last. Without a Tagger the item
+ * finishes inside its permits, exactly as before.
+ */
+const thenOutsidePermits = <E, R, E2, R2, E3, R3>(
+  work: Effect.Effect<TrackOutcome, E, R>,
+  after: (outcome: TrackOutcome) => Effect.Effect<TrackOutcome, E3, R3>,
+  finish: (outcome: TrackOutcome) => Effect.Effect<TrackOutcome, E2, R2>,
+  withPermits: <A, E4, R4>(self: Effect.Effect<A, E4, R4>) => Effect.Effect<A, E4, R4>
+) =>
+  Effect.flatMap(Effect.serviceOption(Tagger), (tagger) =>
+    Option.isNone(tagger)
+      ? withPermits(Effect.flatMap(work, finish))
+      : withPermits(work).pipe(Effect.flatMap(after), Effect.flatMap(finish)))
+
+/** The first placement: the download, then postProcess. */
 export const downloadThenPostProcess = <E, R, E2, R2>(
   job: Job,
   track: Track,
@@ -187,11 +267,15 @@ export const downloadThenPostProcess = <E, R, E2, R2>(
   download: Effect.Effect<TrackOutcome, E, R>,
   finish: (outcome: TrackOutcome) => Effect.Effect<TrackOutcome, E2, R2>,
   withPermits: <A, E3, R3>(self: Effect.Effect<A, E3, R3>) => Effect.Effect<A, E3, R3>
-) =>
-  Effect.flatMap(Effect.serviceOption(Tagger), (tagger) =>
-    Option.isNone(tagger)
-      ? withPermits(Effect.flatMap(download, finish))
-      : withPermits(download).pipe(
-        Effect.flatMap((outcome) => postProcess(job, track, library, outcome)),
-        Effect.flatMap(finish)
-      ))
+) => thenOutsidePermits(download, (outcome) => postProcess(job, track, library, outcome), finish, withPermits)
+
+/** Any other placement: the copy of the file at `from`, then finishCopy. */
+export const copyThenFinish = <E, R, E2, R2>(
+  job: Job,
+  track: Track,
+  library: TrackLibrary | undefined,
+  from: string | undefined,
+  copy: Effect.Effect<TrackOutcome, E, R>,
+  finish: (outcome: TrackOutcome) => Effect.Effect<TrackOutcome, E2, R2>,
+  withPermits: <A, E3, R3>(self: Effect.Effect<A, E3, R3>) => Effect.Effect<A, E3, R3>
+) => thenOutsidePermits(copy, (outcome) => finishCopy(job, track, library, from, outcome), finish, withPermits)

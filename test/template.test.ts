@@ -195,6 +195,16 @@ describe("the library layout, OrpheusDL's way", () => {
     assert.strictEqual(named(tracks[0]!, 0).segments.join("/"), "Ann - Road Trip (15)/01. Song 40")
   })
 
+  it("marks a playlist track's album folder {explicit} by its album, so it joins the album's own folder", () => {
+    const forced = settings({ forceAlbumFormat: true })
+    const clean = track(4, { explicit: false, albumExplicit: true })
+    const fromAlbum = planAlbum(forced, album(12, { explicit: true }), tracksOf(12), 3)
+    assert.strictEqual(fromAlbum, "The Album [E]/04. Song 4")
+    assert.strictEqual(singleLayout(forced, clean).segments.join("/"), fromAlbum)
+    // Where the service does not say, the track's own mark is all there is.
+    assert.strictEqual(singleLayout(forced, track(4, { explicit: true })).segments.join("/"), fromAlbum)
+  })
+
   it("uses album_format inside the playlist folder with force_album_format", () => {
     const playlist = new Playlist({ provider: "sim", id: "1", name: "Road Trip", trackIds: [] })
     const plan = playlistLayout(settings({ forceAlbumFormat: true }), playlist, 15)(track(4), 0)

@@ -18,6 +18,8 @@ export class Track extends Schema.Class<Track>("Track")({
   releaseDate: Schema.optional(Schema.String),
   durationSeconds: Schema.optional(Schema.Number),
   explicit: Schema.optional(Schema.Boolean),
+  /** Whether its album is marked explicit (any of its tracks is), where the service says so: the album folder's `{explicit}`. */
+  albumExplicit: Schema.optional(Schema.Boolean),
   isrc: Schema.optional(Schema.String),
   upc: Schema.optional(Schema.String),
   genres: Schema.optional(Schema.Array(Schema.String)),

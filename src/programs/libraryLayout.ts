@@ -129,7 +129,8 @@ const albumValuesOfTrack = (track: Track): Values => {
     artist_id: value(track.artistId),
     release_year: value(track.releaseYear),
     upc: value(track.upc),
-    explicit: explicitMark(track.explicit),
+    // The album's mark, so that a track met in a playlist files into the same folder as its album.
+    explicit: explicitMark(track.albumExplicit ?? track.explicit),
     quality: qualityMark(track),
     artist_initials: artistInitials(artist),
     label: value(track.label)

@@ -162,7 +162,7 @@ export class SimCatalog {
       artistId: String(artist.id),
       trackIds: info.trackIds.map(String),
       releaseYear: info.year,
-      explicit: info.trackIds.some((trackId) => this.isExplicit(artist, trackId)),
+      explicit: this.isExplicitAlbum(info),
       upc: upcOf(info.id),
       label: artist.label,
       genres: artist.genres
@@ -395,6 +395,7 @@ export class SimCatalog {
       releaseDate: album.releaseDate,
       durationSeconds,
       explicit: this.isExplicit(artist, info.id),
+      albumExplicit: this.isExplicitAlbum(album),
       isrc: `${artist.country}${artist.registrant}${isrcYear}${designation}`,
       upc: upcOf(album.id),
       genres: artist.genres,
@@ -407,6 +408,11 @@ export class SimCatalog {
       bitrate: Math.round((this.shape.audioBytesPerSecond * 8) / 1000),
       sizeBytes: durationSeconds * this.shape.audioBytesPerSecond
     }, true)
+  }
+
+  /** An album is explicit when any of its tracks is. */
+  private isExplicitAlbum(album: AlbumInfo): boolean {
+    return album.trackIds.some((trackId) => this.isExplicit(album.artist, trackId))
   }
 
   private isExplicit(artist: ArtistInfo, trackId: number): boolean {

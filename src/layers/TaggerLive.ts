@@ -2,8 +2,9 @@ import { existsSync } from "node:fs"
 import * as NodePath from "node:path"
 import { availableParallelism } from "node:os"
 import { fileURLToPath } from "node:url"
+import type { WorkerOptions } from "node:worker_threads"
 import { Worker } from "node:worker_threads"
-import { Effect, Layer, Option } from "effect"
+import { Duration, Effect, Exit, Fiber, Layer, Option } from "effect"
 import type { CoverArt } from "../domain/Artwork.js"
 import { isInside, normalizeRelative } from "../domain/SafePath.js"
 import type { TrackTags } from "../domain/TrackTags.js"
@@ -24,6 +25,9 @@ export interface TaggerOptions {
   readonly workerScript?: string | URL | undefined
 }
 
+/** How long a job waits for a busy thread before the pool starts another. */
+export const defaultGrowAfter = Duration.seconds(1)
+
 export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
 const findWorkerScript = (given: string | URL | undefined): string | undefined => {
@@ -42,26 +46,27 @@ interface PooledWorker {
 }
 
 /**
- * Up to `size` worker threads, started when first needed and ended with the
- * layer's scope. A job whose fiber is interrupted ends its thread (the copy it
- * was tagging is left aside, never the file itself); a new one starts on demand.
+ * Up to `size` worker threads, ended with the layer's scope. The first starts
+ * with the first job; another starts only when a job has waited `growAfter`
+ * for a busy thread, so bursts and light tagging cost one thread (each holds
+ * its own heap and node-taglib-sharp, about 25 MB) and a lasting backlog grows
+ * the pool to `size`. A job whose fiber is interrupted ends its thread (the copy
+ * it was tagging is left aside, never the file itself).
  */
-const makePool = (script: string, size: number) =>
+export const makePool = (
+  script: string | URL,
+  size: number,
+  options: { readonly growAfter?: Duration.DurationInput; readonly worker?: WorkerOptions } = {}
+) =>
   Effect.gen(function*() {
     const idle: Array<PooledWorker> = []
     const all = new Set<PooledWorker>()
-    const slots = yield* Effect.makeSemaphore(size)
+    /** Jobs waiting for a thread, first come first served. */
+    const waiting: Array<(pooled: PooledWorker) => void> = []
     let nextId = 0
 
-    const retire = (pooled: PooledWorker) => {
-      all.delete(pooled)
-      const index = idle.indexOf(pooled)
-      if (index !== -1) idle.splice(index, 1)
-      void pooled.worker.terminate()
-    }
-
     const spawn = (): PooledWorker => {
-      const pooled: PooledWorker = { worker: new Worker(script), pending: undefined }
+      const pooled: PooledWorker = { worker: new Worker(script, options.worker), pending: undefined }
       pooled.worker.unref()
       pooled.worker.on("message", (reply: TagReply) => pooled.pending?.(reply))
       pooled.worker.on("error", (error) => {
@@ -72,19 +77,69 @@ const makePool = (script: string, size: number) =>
       return pooled
     }
 
+    /** A thread that finished its job goes to the longest waiting job, or back to the idle ones. */
+    const release = (pooled: PooledWorker) => {
+      if (!all.has(pooled)) return
+      const next = waiting.shift()
+      if (next === undefined) idle.push(pooled)
+      else next(pooled)
+    }
+
+    /** Ends a thread; a job that was waiting for it gets a new one. */
+    const retire = (pooled: PooledWorker) => {
+      all.delete(pooled)
+      const index = idle.indexOf(pooled)
+      if (index !== -1) idle.splice(index, 1)
+      void pooled.worker.terminate()
+      const next = waiting.length > 0 && all.size < size ? waiting.shift() : undefined
+      next?.(spawn())
+    }
+
     yield* Effect.addFinalizer(() =>
       Effect.promise(() => Promise.all([...all].map((pooled) => pooled.worker.terminate()))).pipe(Effect.ignore)
     )
 
+    /** Waits for a busy thread to finish its job. */
+    const handOver = Effect.async<PooledWorker>((resume) => {
+      let handed: PooledWorker | undefined
+      const take = (pooled: PooledWorker) => {
+        handed = pooled
+        resume(Effect.succeed(pooled))
+      }
+      waiting.push(take)
+      return Effect.sync(() => {
+        const index = waiting.indexOf(take)
+        if (index !== -1) waiting.splice(index, 1)
+        // Interrupted just as a thread was handed over: pass it on rather than lose it.
+        if (handed !== undefined) release(handed)
+      })
+    })
+    const grow = Effect.zipRight(
+      Effect.sleep(options.growAfter ?? defaultGrowAfter),
+      Effect.suspend(() => all.size < size ? Effect.sync(spawn) : Effect.never)
+    )
+    /** The race's loser may hold a thread already: it goes to the next job. */
+    const settle = (winner: Exit.Exit<PooledWorker>, loser: Fiber.Fiber<PooledWorker>) =>
+      Fiber.interrupt(loser).pipe(
+        Effect.flatMap((exit) => Exit.isSuccess(exit) ? Effect.sync(() => release(exit.value)) : Effect.void),
+        Effect.zipRight(winner)
+      )
+
+    const acquire: Effect.Effect<PooledWorker> = Effect.suspend(() => {
+      const ready = idle.pop()
+      if (ready !== undefined) return Effect.succeed(ready)
+      if (all.size === 0) return Effect.sync(spawn)
+      return all.size >= size ? handOver : Effect.raceWith(handOver, grow, { onSelfDone: settle, onOtherDone: settle })
+    })
+
     const run = (job: Omit<TagJob, "id">): Effect.Effect<TagReply> =>
-      slots.withPermits(1)(
-        Effect.suspend(() => {
-          const pooled = idle.pop() ?? spawn()
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(acquire), (pooled) => {
           const id = nextId++
-          return Effect.async<TagReply>((resume) => {
+          return restore(Effect.async<TagReply>((resume) => {
             pooled.pending = (reply) => {
               pooled.pending = undefined
-              if (all.has(pooled)) idle.push(pooled)
+              release(pooled)
               resume(Effect.succeed(reply))
             }
             pooled.worker.postMessage({ ...job, id } satisfies TagJob)
@@ -92,10 +147,10 @@ const makePool = (script: string, size: number) =>
               pooled.pending = undefined
               retire(pooled)
             })
-          })
+          }))
         })
       )
-    return run
+    return { run, threads: () => all.size }
   })
 
 /** Tags on the calling thread, `size` at a time: for when there is no compiled worker (tests run from sources). */
@@ -125,7 +180,7 @@ export const layer = (options: TaggerOptions = {}): Layer.Layer<Tagger, never, S
       const storage = yield* Storage
       const size = Math.max(1, options.threads ?? defaultThreads())
       const script = findWorkerScript(options.workerScript)
-      const run = script === undefined ? yield* makeInThread(size) : yield* makePool(script, size)
+      const run = script === undefined ? yield* makeInThread(size) : (yield* makePool(script, size)).run
 
       const locate = (relative: string): string | undefined => {
         const normal = normalizeRelative(relative)

@@ -1,9 +1,10 @@
 // The `lyra` executable: runs the bundled CLI (lyra.cjs) through V8's code cache.
 // Node 20 has no compile cache for modules, and compiling the 1.7 MB bundle was
 // most of start-up. The cache is written after the first run, so it holds the
-// functions that run actually compiled, not just the top level; V8 itself rejects
-// a cache made for other source, flags or version, and it is then written anew.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs"
+// functions that run actually compiled, not just the top level; V8 rejects a
+// cache made for other flags or another version, and it is then written anew.
+import { createHash } from "node:crypto"
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
@@ -12,10 +13,12 @@ import { Script } from "node:vm"
 
 const bundle = fileURLToPath(new URL("./lyra.cjs", import.meta.url))
 const folder = dirname(bundle)
-const cacheFiles = [
-  join(folder, "lyra.cjs.cache"),
-  join(tmpdir(), `lyra-${process.getuid?.() ?? "user"}`, `${process.versions.v8}.cache`)
-]
+// V8 checks a cache only against the source's length, so its name carries which
+// build of the bundle (and which V8) it was made for.
+const { mtimeMs, size } = statSync(bundle)
+const key = createHash("sha256").update(`${process.versions.v8}\0${bundle}\0${size}\0${mtimeMs}`).digest("hex")
+const cacheName = `lyra.cjs.${key.slice(0, 16)}.cache`
+const cacheFiles = [join(folder, cacheName), join(tmpdir(), `lyra-${process.getuid?.() ?? "user"}`, cacheName)]
 
 const readCache = (): Buffer | undefined => {
   for (const file of cacheFiles) {

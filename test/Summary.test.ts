@@ -43,8 +43,8 @@ describe("renderSummary", () => {
         "Summary",
         "  tracks: 1 done, 1 skipped, 2 failed",
         "  albums: 1 done, 0 skipped, 1 failed",
-        // Throughput counts transferred bytes only: the skipped file was already there.
-        "  written: 12.3 MB in 1m 05s (average 123.1 kB/s, peak 2.7 MB/s)",
+        // Written and throughput count transferred bytes only: the skipped file was already there.
+        "  written: 8.0 MB in 1m 05s (average 123.1 kB/s, peak 2.7 MB/s); 4.3 MB already in the library",
         "  retries: 1, rate limited: 2",
         "Failed (3):",
         "  - Artist — Other: no tracks",

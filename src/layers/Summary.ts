@@ -61,10 +61,12 @@ export const renderSummary = (
   const average = formatThroughput(transferred, wall)
   // A run shorter than the meter's window has no whole-window peak: its average is its peak.
   const peak = Math.max(snapshot.throughput.peakPerSecond(), wall > 0 ? (transferred * 1000) / wall : 0)
+  // Files found already in the library were not written: they are counted apart.
+  const present = snapshot.bytes - transferred
   lines.push(
-    `  written: ${formatBytes(snapshot.bytes)} in ${formatDuration(wall)}${
+    `  written: ${formatBytes(transferred)} in ${formatDuration(wall)}${
       average === undefined ? "" : ` (average ${average}, peak ${formatBytes(peak)}/s)`
-    }`
+    }${present > 0 ? `; ${formatBytes(present)} already in the library` : ""}`
   )
   lines.push(`  retries: ${snapshot.retries}, rate limited: ${snapshot.rateLimited}${describeByProvider(snapshot)}`)
   if (metrics.peakRssBytes !== undefined) lines.push(`  peak memory: ${formatBytes(metrics.peakRssBytes)} RSS`)

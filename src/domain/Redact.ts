@@ -9,6 +9,14 @@ const secretName =
 /** Whether a header, field or query parameter of this name holds a secret. */
 export const isSecretName = (name: string): boolean => secretName.test(name.trim())
 
+/**
+ * One-letter query parameters that carry credentials in Subsonic URLs: `t`
+ * (a salted token, which replays), `s` (its salt) and `p` (the password).
+ * Hidden only inside a query string (after `?`, `&` or `;`, or before `&`),
+ * where a name this short means that.
+ */
+const queryCredential = /^[tsp]$/i
+
 /** `user:password@` in a URL. */
 const userInfo = /\b([a-z][a-z0-9+.-]*:\/\/)([^/?#@\s:]+)(?::[^/?#@\s]*)?@/gi
 /** `name=value` in a query string or a form body; the value runs to `&`, `#`, a quote or a space. */
@@ -24,7 +32,10 @@ const jsonField = /("([^"]+)"\s*:\s*)"(?:[^"\\]|\\.)*"/g
 export const redactText = (text: string): string =>
   text
     .replace(userInfo, (_, prefix: string, user: string) => `${prefix}${user}:${redacted}@`)
-    .replace(parameter, (match, lead: string, name: string) => isSecretName(name) ? `${lead}${name}=${redacted}` : match)
+    .replace(parameter, (match, lead: string, name: string, _value: string, at: number, whole: string) =>
+      isSecretName(name) || (queryCredential.test(name) && (lead !== "" || whole[at + match.length] === "&"))
+        ? `${lead}${name}=${redacted}`
+        : match)
     .replace(scheme, (_, kind: string) => `${kind} ${redacted}`)
     .replace(headerLine, (match, name: string, colon: string) => isSecretName(name) ? `${name}${colon}${redacted}` : match)
     .replace(jsonField, (match, head: string, name: string) => isSecretName(name) ? `${head}"${redacted}"` : match)

@@ -6,41 +6,16 @@ import { Effect, Layer, Option, Stream } from "effect"
 import { isInside, normalizeRelative } from "../domain/SafePath.js"
 import { Storage } from "../services/Storage.js"
 import { StorageError } from "../services/StorageError.js"
+import { errnoCode, reasonOfCode } from "./osErrorReason.js"
 
 /** Bytes read per step when hashing a part file that is being resumed. */
 const READ_CHUNK = 64 * 1024
-
-const REASONS: Readonly<Record<string, string>> = {
-  ENOSPC: "disk full",
-  EDQUOT: "disk quota exceeded",
-  EFBIG: "file too large",
-  EACCES: "permission denied",
-  EPERM: "permission denied",
-  EROFS: "read-only file system",
-  ENOTDIR: "a parent of this path is a file, not a folder",
-  EISDIR: "a folder is in the way",
-  ENOTEMPTY: "a folder is in the way",
-  ENOENT: "no such file or folder",
-  EEXIST: "something is already in the way",
-  ENAMETOOLONG: "name too long",
-  ELOOP: "too many symbolic links",
-  EMFILE: "too many open files",
-  ENFILE: "too many open files",
-  EBUSY: "file is busy",
-  EIO: "input/output error",
-  EXDEV: "cannot rename across devices"
-}
-
-const errnoCode = (cause: unknown): string | undefined =>
-  typeof cause === "object" && cause !== null && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : undefined
 
 /** One line a user can act on; the system's own message and stack stay out of it. */
 const reasonOf = (error: PlatformError): string => {
   if (error._tag === "BadArgument") return `invalid argument to ${error.method}`
   const code = errnoCode(error.cause)
-  if (code !== undefined) return REASONS[code] ?? `${error.method} failed (${code})`
+  if (code !== undefined) return reasonOfCode(code) ?? `${error.method} failed (${code})`
   if (error.reason === "WriteZero") return "the disk accepted no bytes"
   return `${error.method} failed (${error.reason})`
 }
@@ -74,16 +49,34 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
         return { final: absolute.value, part: `${absolute.value}.part` }
       })
 
+      const folderError = (relative: string) => (error: PlatformError) =>
+        new StorageError({
+          path: relative,
+          reason: errnoCode(error._tag === "SystemError" ? error.cause : undefined) === "EEXIST"
+            ? "a file is in the way of a folder"
+            : reasonOf(error)
+        })
+
+      /**
+       * Node's recursive mkdir answers ENOENT for some faults (a read-only file
+       * system among them): making the missing folders one by one tells the truth.
+       */
+      const makeEachFolder = Effect.fnUntraced(function*(folder: string) {
+        const missing: Array<string> = []
+        for (let at = folder; !(yield* fs.exists(at)); at = path.dirname(at)) {
+          missing.unshift(at)
+          if (path.dirname(at) === at) break
+        }
+        for (const each of missing) yield* fs.makeDirectory(each)
+      })
+
       const ensureFolder = (relative: string, file: string) =>
         fs.makeDirectory(path.dirname(file), { recursive: true }).pipe(
-          Effect.mapError((error) =>
-            new StorageError({
-              path: relative,
-              reason: errnoCode(error._tag === "SystemError" ? error.cause : undefined) === "EEXIST"
-                ? "a file is in the way of a folder"
-                : reasonOf(error)
-            })
-          )
+          Effect.catchIf(
+            (error) => errnoCode(error._tag === "SystemError" ? error.cause : undefined) === "ENOENT",
+            () => makeEachFolder(path.dirname(file))
+          ),
+          Effect.mapError(folderError(relative))
         )
 
       /** Size of a file, none if it does not exist. */
@@ -105,6 +98,27 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
         return {
           finalBytes: Option.getOrUndefined(finalBytes),
           partialBytes: Option.getOrElse(partialBytes, () => 0)
+        }
+      })
+
+      /**
+       * The bytes went to the file this handle opened: if something deleted or
+       * replaced `<name>.part` meanwhile, committing would lose them or put a
+       * stranger's file under the final name.
+       */
+      const checkStillNamed = Effect.fnUntraced(function*(relative: string, part: string, file: FileSystem.File) {
+        const held = yield* file.stat.pipe(Effect.mapError(failWith(relative)))
+        const named = yield* fs.stat(part).pipe(
+          Effect.asSome,
+          Effect.catchIf(isNotFound, () => Effect.succeedNone),
+          Effect.mapError(failWith(relative))
+        )
+        if (Option.isNone(named)) {
+          return yield* new StorageError({ path: relative, reason: "its .part file was deleted while being written" })
+        }
+        const inode = (info: FileSystem.File.Info) => `${info.dev}:${Option.getOrElse(info.ino, () => -1)}`
+        if (inode(named.value) !== inode(held)) {
+          return yield* new StorageError({ path: relative, reason: "its .part file was replaced while being written" })
         }
       })
 
@@ -138,6 +152,7 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
             ))
           // Flushed before the caller commits, so a crash cannot leave a short final file.
           yield* file.sync.pipe(Effect.mapError(fail))
+          yield* checkStillNamed(relative, at.part, file)
           return { bytes, sha256: hash.digest("hex") }
         },
         Effect.scoped

@@ -82,6 +82,17 @@ describe("settings: OrpheusDL's names and meanings", () => {
     assert.notInclude(JSON.stringify(ignored), "hunter2")
   })
 
+  it("reads lyra's own form with the providers' accounts beside the sections, never reading them", () => {
+    const document = {
+      formatting: { enable_zfill: false },
+      modules: { subsonic: { url: "https://music.example.com", username: "me", password: "hunter2" } }
+    }
+    const { ignored, settings } = Either.getOrThrow(read(document))
+    assert.strictEqual(settings.enableZfill, false)
+    assert.include([...ignored], "modules")
+    assert.notInclude(JSON.stringify(ignored), "hunter2")
+  })
+
   it("names an unknown key, with the nearest known one", () => {
     const typo = orpheus()
     ;(typo.global.formatting as Record<string, unknown>)["album_fromat"] = "{name}"

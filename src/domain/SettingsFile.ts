@@ -100,6 +100,11 @@ export const readSettings = (document: unknown, base: Settings = defaultSettings
   const settings: Record<string, unknown> = { ...base }
   const applied: Array<string> = []
   for (const [section, entries] of Object.entries(root)) {
+    // lyra's own form keeps the providers' accounts beside the sections, as OrpheusDL does beside `global`.
+    if (prefix === "" && (section === "modules" || section === "extensions")) {
+      ignored.push(section)
+      continue
+    }
     if (!sections.includes(section)) {
       return Either.left(`unknown setting section "${prefix}${section}"${suggestion(section, sections)}`)
     }

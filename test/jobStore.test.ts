@@ -1,12 +1,23 @@
+import { NodeHttpClient } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Exit, Layer, Option, TestClock } from "effect"
+import { Context, Deferred, Duration, Effect, Exit, Fiber, Layer, Option, TestClock } from "effect"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { defaultJobSettings } from "../src/domain/JobSettings.js"
+import type { ProgressEventInput } from "../src/domain/ProgressEvent.js"
+import * as EngineLayer from "../src/layers/EngineLayer.js"
+import * as HttpTransportLive from "../src/layers/HttpTransportLive.js"
 import * as JobStoreMemory from "../src/layers/JobStoreMemory.js"
 import * as JobStoreSqlite from "../src/layers/JobStoreSqlite.js"
+import * as ProgressRecorder from "../src/layers/ProgressRecorder.js"
+import * as SimProfile from "../src/layers/sim/SimProfile.js"
+import * as SimProvider from "../src/layers/sim/SimProvider.js"
+import * as StorageMemory from "../src/layers/StorageMemory.js"
+import { download } from "../src/programs/download.js"
 import { JobStore } from "../src/services/JobStore.js"
+import { runVirtual } from "./support/testEngine.js"
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "lyra-store-"))
 
@@ -78,13 +89,31 @@ const behaviours = (name: string, layer: () => Layer.Layer<JobStore, unknown>) =
         yield* store.archive("sim", "1101", { path: "a.flac", bytes: 3, sha256: "cd" })
         assert.deepStrictEqual(yield* store.archived("sim", "1101"), Option.some({ path: "a.flac", bytes: 3, sha256: "cd" }))
         assert.isTrue(Option.isNone(yield* store.archived("other", "1101")))
+        yield* store.archive("other", "7", { path: "b.flac", bytes: 4, sha256: "ef" })
+        const among = yield* store.archivedAmong([
+          { provider: "sim", id: "1101" },
+          { provider: "sim", id: "1102" },
+          { provider: "other", id: "7" },
+          { provider: "other", id: "1101" }
+        ])
+        assert.deepStrictEqual(among("sim", "1101"), Option.some({ path: "a.flac", bytes: 3, sha256: "cd" }))
+        assert.deepStrictEqual(among("other", "7"), Option.some({ path: "b.flac", bytes: 4, sha256: "ef" }))
+        assert.isTrue(Option.isNone(among("sim", "1102")))
+        assert.isTrue(Option.isNone(among("other", "1101")))
+        assert.isTrue(Option.isNone(among("sim", "7")), "only the tracks asked about")
 
         yield* store.cache("sim:album:11", "{}")
         assert.deepStrictEqual(yield* store.cached("sim:album:11"), Option.some("{}"))
         yield* TestClock.adjust(Duration.hours(23))
         assert.isTrue(Option.isSome(yield* store.cached("sim:album:11")))
+        yield* store.cache("sim:track:1", "[1]")
+        assert.deepStrictEqual(
+          yield* store.cachedAmong(["sim:album:11", "sim:track:1", "sim:track:2"]),
+          new Map([["sim:album:11", "{}"], ["sim:track:1", "[1]"]])
+        )
         yield* TestClock.adjust(Duration.hours(2))
         assert.isTrue(Option.isNone(yield* store.cached("sim:album:11")))
+        assert.deepStrictEqual(yield* store.cachedAmong(["sim:album:11", "sim:track:1"]), new Map([["sim:track:1", "[1]"]]))
       }).pipe(Effect.provide(layer())))
   })
 
@@ -163,5 +192,161 @@ describe("JobStoreSqlite on disk", () => {
       yield* Effect.promise(() => new Promise((resolve) => other.once("exit", resolve)))
       yield* Effect.flatMap(JobStore, (store) => store.jobs).pipe(Effect.provide(JobStoreSqlite.layer({ filename })))
     })
+  })
+})
+
+describe("JobStoreSqlite journal batching", () => {
+  /** What another process (or a lyra started after a kill -9) finds on disk right now. */
+  const onDisk = (filename: string, job: string) =>
+    Effect.flatMap(JobStore, (store) => store.items(job)).pipe(
+      Effect.provide(JobStoreSqlite.layer({ filename, readOnly: true })),
+      Effect.map((items) => new Map(items.map((item) => [item.item, item.state])))
+    )
+  const queued = (item: string): ProgressEventInput => ({ _tag: "ItemQueued", item, kind: "track", label: item })
+  const finished = (item: string, state: "done" | "failed" | "skipped"): ProgressEventInput => ({
+    _tag: "ItemFinished",
+    item,
+    kind: "track",
+    state,
+    ...(state === "failed" ? { reason: "gone" } : {})
+  })
+  /** A writer store that holds journaled events for a long time: whatever is on disk got there otherwise. */
+  const patient = (filename: string) => JobStoreSqlite.layer({ filename, journalDelay: Duration.hours(1) })
+
+  it.scoped("holds journaled events, then writes them together once the delay is over", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    return Effect.gen(function*() {
+      const context = yield* Layer.build(JobStoreSqlite.layer({ filename, journalDelay: "1 second" }))
+      const store = Context.get(context, JobStore)
+      const job = yield* store.startJob(["sim:album:11"], {})
+      yield* store.journal(job.id, queued("a"))
+      yield* store.journal(job.id, { _tag: "ItemStarted", item: "a", kind: "track" })
+      yield* store.journal(job.id, queued("b"))
+      assert.strictEqual((yield* onDisk(filename, job.id)).size, 0, "nothing written yet")
+      yield* TestClock.adjust("1 second")
+      yield* Effect.yieldNow()
+      assert.deepStrictEqual(yield* onDisk(filename, job.id), new Map([["a", "running"], ["b", "queued"]]))
+    })
+  })
+
+  it.effect("writes a done or failed item at once, with everything journaled before it", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    return Effect.gen(function*() {
+      const store = yield* JobStore
+      const job = yield* store.startJob(["sim:album:11"], {})
+      yield* store.journal(job.id, queued("a"))
+      yield* store.journal(job.id, queued("b"))
+      yield* store.journal(job.id, queued("c"))
+      yield* store.journal(job.id, finished("c", "skipped"))
+      assert.strictEqual((yield* onDisk(filename, job.id)).size, 0, "a skip waits for the batch")
+      yield* store.journal(job.id, finished("a", "done"))
+      assert.deepStrictEqual(
+        yield* onDisk(filename, job.id),
+        new Map([["a", "done"], ["b", "queued"], ["c", "skipped"]])
+      )
+      yield* store.journal(job.id, finished("b", "failed"))
+      assert.strictEqual((yield* onDisk(filename, job.id)).get("b"), "failed")
+    }).pipe(Effect.provide(patient(filename)))
+  })
+
+  it.effect("writes an archive entry and a job's state together with what was journaled before them", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    return Effect.gen(function*() {
+      const store = yield* JobStore
+      const job = yield* store.startJob(["sim:album:11"], {})
+      yield* store.journal(job.id, queued("a"))
+      yield* store.archive("sim", "1101", { path: "a.flac", bytes: 3, sha256: "cd" })
+      assert.deepStrictEqual(yield* onDisk(filename, job.id), new Map([["a", "queued"]]))
+      yield* store.journal(job.id, queued("b"))
+      yield* store.setJobState(job.id, "interrupted")
+      assert.deepStrictEqual(yield* onDisk(filename, job.id), new Map([["a", "queued"], ["b", "queued"]]))
+    }).pipe(Effect.provide(patient(filename)))
+  })
+
+  it.effect("writes what is pending when the store closes, and when the job using it is interrupted", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    return Effect.gen(function*() {
+      const first = yield* Effect.flatMap(JobStore, (store) =>
+        Effect.gen(function*() {
+          const job = yield* store.startJob(["sim:album:11"], {})
+          yield* store.journal(job.id, queued("a"))
+          yield* store.journal(job.id, finished("a", "skipped"))
+          return job.id
+        })).pipe(Effect.provide(patient(filename)))
+      assert.deepStrictEqual(yield* onDisk(filename, first), new Map([["a", "skipped"]]))
+
+      const ready = yield* Deferred.make<string>()
+      const fiber = yield* Effect.fork(Effect.flatMap(JobStore, (store) =>
+        Effect.gen(function*() {
+          const job = yield* store.startJob(["sim:album:11"], {})
+          yield* store.journal(job.id, queued("b"))
+          yield* Deferred.succeed(ready, job.id)
+          return yield* Effect.never
+        })).pipe(Effect.provide(patient(filename))))
+      const second = yield* Deferred.await(ready)
+      yield* Fiber.interrupt(fiber)
+      assert.deepStrictEqual(yield* onDisk(filename, second), new Map([["b", "queued"]]))
+    })
+  })
+
+  it.effect("a cache entry waits for the batch, and reads the same before and after it is written", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    return Effect.gen(function*() {
+      const before = yield* Effect.flatMap(JobStore, (store) =>
+        Effect.gen(function*() {
+          yield* store.cache("sim:track:1", "[1]")
+          yield* store.cache("sim:track:2", "[2]")
+          return [yield* store.cached("sim:track:1"), yield* store.cachedAmong(["sim:track:1", "sim:track:2"])] as const
+        })).pipe(Effect.provide(patient(filename)))
+      const after = yield* Effect.flatMap(JobStore, (store) =>
+        Effect.all([store.cached("sim:track:1"), store.cachedAmong(["sim:track:1", "sim:track:2"])])).pipe(
+          Effect.provide(JobStoreSqlite.layer({ filename, readOnly: true }))
+        )
+      assert.deepStrictEqual(before, [Option.some("[1]"), new Map([["sim:track:1", "[1]"], ["sim:track:2", "[2]"]])])
+      assert.deepStrictEqual(after, before)
+    })
+  })
+
+  it.effect("a reopened store continues a job's items: a track done before stays done", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    return Effect.gen(function*() {
+      const id = yield* Effect.flatMap(JobStore, (store) =>
+        Effect.gen(function*() {
+          const job = yield* store.startJob(["sim:album:11"], {})
+          yield* store.journal(job.id, queued("a"))
+          yield* store.journal(job.id, { _tag: "ItemStarted", item: "a", kind: "track" })
+          yield* store.journal(job.id, finished("a", "done"))
+          return job.id
+        })).pipe(Effect.provide(patient(filename)))
+      const items = yield* Effect.flatMap(JobStore, (store) =>
+        Effect.gen(function*() {
+          yield* store.journal(id, queued("a"))
+          yield* store.journal(id, { _tag: "ItemStarted", item: "a", kind: "track" })
+          yield* store.journal(id, finished("a", "skipped"))
+          return yield* store.items(id)
+        })).pipe(Effect.provide(patient(filename)))
+      assert.strictEqual(items.length, 1)
+      assert.strictEqual(items[0]!.state, "done")
+      assert.strictEqual(items[0]!.attempts, 2, "attempts carry over from the first run")
+    })
+  })
+
+  it.effect("a download's records are all on disk when it ends", () => {
+    const filename = join(tempDir(), ".lyra", "state.db")
+    const sim = SimProvider.registryLayer(SimProfile.exact())
+    const engine = EngineLayer.make({
+      providers: sim,
+      storage: StorageMemory.layer(),
+      progress: ProgressRecorder.layer,
+      transport: HttpTransportLive.layer.pipe(Layer.provide(NodeHttpClient.layerUndici)),
+      store: patient(filename)
+    })
+    return Effect.gen(function*() {
+      const report = yield* runVirtual(download(["sim:album:11"], { ...defaultJobSettings }))
+      assert.strictEqual(report.done, 10)
+      const items = yield* onDisk(filename, report.jobId)
+      assert.strictEqual(items.size, 11)
+      assert.isTrue([...items.values()].every((state) => state === "done"))
+    }).pipe(Effect.provide(engine))
   })
 })

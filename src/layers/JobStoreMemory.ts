@@ -56,11 +56,30 @@ export const make = (options: JobStoreMemoryOptions = {}) =>
         }),
       items: (job) => Effect.sync(() => [...(items.get(job)?.values() ?? [])]),
       archived: (provider, trackId) => Effect.sync(() => Option.fromNullable(archive.get(`${provider}:${trackId}`))),
+      // The entries as they are now, as SQLite's one read gives them.
+      archivedAmong: (tracks) =>
+        Effect.sync(() => {
+          const found = new Map<string, ArchiveEntry>()
+          for (const { id, provider } of tracks) {
+            const entry = archive.get(`${provider}:${id}`)
+            if (entry !== undefined) found.set(`${provider}:${id}`, entry)
+          }
+          return (provider: string, trackId: string) => Option.fromNullable(found.get(`${provider}:${trackId}`))
+        }),
       archive: (provider, trackId, entry) => Effect.sync(() => void archive.set(`${provider}:${trackId}`, entry)),
       cached: (key) =>
         Effect.map(Clock.currentTimeMillis, (now) => {
           const hit = metadata.get(key)
           return hit !== undefined && now - hit.at < ttl ? Option.some(hit.value) : Option.none()
+        }),
+      cachedAmong: (keys) =>
+        Effect.map(Clock.currentTimeMillis, (now) => {
+          const found = new Map<string, string>()
+          for (const key of keys) {
+            const hit = metadata.get(key)
+            if (hit !== undefined && now - hit.at < ttl) found.set(key, hit.value)
+          }
+          return found
         }),
       cache: (key, value) =>
         Effect.map(Clock.currentTimeMillis, (now) => void metadata.set(key, { value, at: now }))

@@ -152,8 +152,13 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
               const key = (request: GetTrack) => `${name}:track:${request.id}`
               return Effect.gen(function*() {
                 const misses: Array<GetTrack> = []
+                // One read of the cache for the whole batch, not one per track; store trouble is a miss.
+                const cached = yield* store.cachedAmong(group.map(key)).pipe(
+                  Effect.orElseSucceed((): ReadonlyMap<string, string> => new Map())
+                )
                 for (const request of group) {
-                  const hit = yield* fromCache(Track, key(request))
+                  const json = cached.get(key(request))
+                  const hit = json === undefined ? Option.none<Track>() : yield* Effect.option(codecOf(Track).decode(json))
                   if (Option.isSome(hit)) yield* Request.succeed(request, hit.value)
                   else misses.push(request)
                 }

@@ -26,6 +26,8 @@ export interface Placement {
   readonly groupPermits: Effect.Semaphore
   /** The group's covers and the album folder, for post-processing. */
   readonly library?: TrackLibrary | undefined
+  /** The archive's entry for the track, when the group read the archive for all its tracks at once. */
+  readonly archived?: Option.Option<ArchiveEntry> | undefined
 }
 
 const extensionOf = (path: string) => path.slice(path.lastIndexOf(".") + 1)
@@ -86,13 +88,16 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
   /** The archive's copy of this track, if its file is still whole on disk. */
   const archivedCopy: Effect.Effect<Option.Option<ArchiveEntry>, JobStoreError | StorageError> = job.settings.force
     ? Effect.succeedNone
-    : Effect.flatMap(store.archived(track.provider, track.id), (archived) =>
-      Option.match(archived, {
-        onNone: () => Effect.succeedNone,
-        onSome: (entry) =>
-          Effect.map(storage.inspect(entry.path), (state) =>
-            state.finalBytes === entry.bytes ? Option.some(entry) : Option.none())
-      }))
+    : Effect.flatMap(
+      placement.archived === undefined ? store.archived(track.provider, track.id) : Effect.succeed(placement.archived),
+      (archived) =>
+        Option.match(archived, {
+          onNone: () => Effect.succeedNone,
+          onSome: (entry) =>
+            Effect.map(storage.inspect(entry.path), (state) =>
+              state.finalBytes === entry.bytes ? Option.some(entry) : Option.none())
+        })
+    )
 
   const fetch = Effect.gen(function*() {
     const source = yield* api.source(track, job.settings.quality)

@@ -1,6 +1,7 @@
 import { Effect } from "effect"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { Track } from "../domain/Track.js"
+import { JobStore } from "../services/JobStore.js"
 import type { ApiError } from "../services/MusicApi.js"
 import type { Job } from "./Job.js"
 import type { TrackPlan } from "./libraryLayout.js"
@@ -39,6 +40,10 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     ...(group.parent === undefined ? {} : { parent: group.parent })
   })
   const groupPermits = yield* Effect.makeSemaphore(job.settings.tracksPerAlbum)
+  // One read of the archive for the whole group, not one per track.
+  const archived = job.settings.force ? undefined : yield* (yield* JobStore).archivedAmong(
+    group.tracks.flatMap((entry) => entry._tag === "Found" ? [entry.track] : [])
+  )
   const art = yield* makeGroupArt(job)
   // Names are claimed in the group's order before any track starts, so that they are deterministic.
   const plans = group.tracks.map((entry, index) => {
@@ -57,7 +62,8 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
           library: { art, albumFolder: plans[index]!.albumFolder },
           parent: item,
           priority: [group.sequence, index],
-          groupPermits
+          groupPermits,
+          archived: archived?.(entry.track.provider, entry.track.id)
         })
       }
       const missing = `${item}/track:${entry.id}`

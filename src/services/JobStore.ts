@@ -53,8 +53,14 @@ export class JobStore extends Context.Tag("lyra/JobStore")<JobStore, {
   readonly journal: (job: string, event: ProgressEventInput) => Effect.Effect<void, JobStoreError>
   readonly items: (job: string) => Effect.Effect<ReadonlyArray<ItemRecord>, JobStoreError>
   readonly archived: (provider: string, trackId: string) => Effect.Effect<Option.Option<ArchiveEntry>, JobStoreError>
+  /** The archive's entries for many tracks in one read (a group's, before they start): a lookup by track. */
+  readonly archivedAmong: (
+    tracks: ReadonlyArray<{ readonly provider: string; readonly id: string }>
+  ) => Effect.Effect<(provider: string, trackId: string) => Option.Option<ArchiveEntry>, JobStoreError>
   readonly archive: (provider: string, trackId: string, entry: ArchiveEntry) => Effect.Effect<void, JobStoreError>
   /** A cached answer no older than the store's time to live. */
   readonly cached: (key: string) => Effect.Effect<Option.Option<string>, JobStoreError>
+  /** The cached answers among `keys` (those no older than the time to live), in one read. */
+  readonly cachedAmong: (keys: ReadonlyArray<string>) => Effect.Effect<ReadonlyMap<string, string>, JobStoreError>
   readonly cache: (key: string, value: string) => Effect.Effect<void, JobStoreError>
 }>() {}

@@ -29,8 +29,10 @@ export const layer: Layer.Layer<JobStore> = Layer.sync(JobStore, () => {
     journal: () => Effect.void,
     items: () => Effect.succeed([]),
     archived: () => Effect.succeedNone,
+    archivedAmong: () => Effect.succeed(() => Option.none()),
     archive: () => Effect.void,
     cached: () => Effect.succeed(Option.none()),
+    cachedAmong: () => Effect.succeed(new Map()),
     cache: () => Effect.void
   })
 })

@@ -11,7 +11,8 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
-NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(NodeContext.layer)), {
+// Spans cost time on every traced call, and the CLI exports none.
+NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
   disableErrorReporting: true,
   teardown: (exit, onExit) => {
     if (Exit.isSuccess(exit)) onExit(exit.value as number)

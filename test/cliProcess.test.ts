@@ -265,3 +265,27 @@ describe("lyra as a process: interruption", () => {
       assert.deepStrictEqual([...whole].sort(), planned.map((t) => t.id).sort())
     }), { timeout: 60_000 })
 })
+
+describe("lyra as a process: its reader goes away", () => {
+  it.scopedLive("a closed stdout (lyra … | head -1) ends the run as Ctrl-C does: no stack trace, no partial final file", () =>
+    Effect.gen(function*() {
+      const out = yield* tempLibrary
+      const ended = yield* Effect.async<{ readonly code: number | null; readonly stderr: string }>((resume) => {
+        const child = spawn(process.execPath, [bin, ...slowJob(out), "--json"], {
+          cwd: root,
+          env: cleanEnv(),
+          stdio: ["ignore", "pipe", "pipe"]
+        })
+        let stderr = ""
+        child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
+        // The reader takes the first line and leaves, as `head -1` does.
+        child.stdout.once("data", () => child.stdout.destroy())
+        child.on("exit", (code) => resume(Effect.succeed({ code, stderr })))
+        return Effect.sync(() => child.kill("SIGKILL"))
+      }).pipe(Effect.timeout("30 seconds"))
+      assert.strictEqual(ended.code, 130, ended.stderr)
+      assert.notMatch(ended.stderr, /^\s+at /m, "no stack trace")
+      assert.notInclude(ended.stderr, "EPIPE")
+      assertConsistentLibrary(out)
+    }), { timeout: 60_000 })
+})

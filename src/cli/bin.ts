@@ -11,6 +11,17 @@ const onSignal = () => {
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
 
+// A reader that goes away (`lyra search … | head`) ends the run as Ctrl-C would: finalizers run,
+// and no stack trace is printed for the write that failed, nor for any after it.
+let outputGone = false
+const onOutputError = () => {
+  if (outputGone) return
+  outputGone = true
+  process.kill(process.pid, "SIGINT")
+}
+process.stdout.on("error", onOutputError)
+process.stderr.on("error", onOutputError)
+
 // Spans cost time on every traced call, and the CLI exports none.
 NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
   disableErrorReporting: true,

@@ -1,7 +1,9 @@
-import type { HttpClient } from "@effect/platform"
+import { HttpClient } from "@effect/platform"
 import { NodeHttpClient } from "@effect/platform-node"
-import { Agent } from "@effect/platform-node/Undici"
+import { Agent, buildConnector } from "@effect/platform-node/Undici"
 import { Effect, Layer } from "effect"
+import type { Socket } from "node:net"
+import { defaultRedirectPolicy, followRedirects } from "./followRedirects.js"
 
 export interface HttpClientSettings {
   /** Connections open at once to one origin (scheme, host and port); more requests queue for one. */
@@ -10,13 +12,54 @@ export interface HttpClientSettings {
   readonly connectTimeoutMillis: number
   /** How long an idle pooled connection is kept for the next request. */
   readonly keepAliveMillis: number
+  /** Redirects followed in a row for one request (see followRedirects for what else is checked). */
+  readonly maxRedirects: number
 }
 
 /** Enough for the default track and API levels (5 + 10) to each hold a connection. */
 export const defaultSettings: HttpClientSettings = {
   connectionsPerHost: 16,
   connectTimeoutMillis: 10_000,
-  keepAliveMillis: 30_000
+  keepAliveMillis: 30_000,
+  maxRedirects: defaultRedirectPolicy.maxRedirects
+}
+
+/** The part of undici's HTTP/1 parser that `finishPausedParser` touches. */
+interface PausableParser {
+  paused: boolean
+  readonly resume: () => void
+}
+
+/**
+ * Works around nodejs/undici#5360, fixed only in undici 8 (which needs Node
+ * 22): when a server ends a `Connection: close` response (or cuts one short)
+ * while a slow reader holds its body back (the parser paused), undici 7
+ * asserts in the socket's `end` or `close` handler, which no one can catch,
+ * and the process dies. Found by the fault proxy's short bodies. Before
+ * undici sees the end, the parser is let run on once: a body that had all
+ * come completes. If it pauses again (the body still held back, and short),
+ * it is marked unpaused so that undici ends the response with its "closed"
+ * error instead: the transfer fails as transient and resumes from its .part.
+ */
+const finishPausedParser = (socket: Socket) => {
+  const parser = (): PausableParser | undefined => {
+    const key = Object.getOwnPropertySymbols(socket).find((symbol) => symbol.description === "parser")
+    const value = key === undefined ? undefined : (socket as unknown as Record<symbol, unknown>)[key]
+    return typeof value === "object" && value !== null && "paused" in value && "resume" in value
+      ? value as PausableParser
+      : undefined
+  }
+  const unpause = () => {
+    const paused = parser()
+    try {
+      if (paused?.paused === true && !socket.destroyed) paused.resume()
+    } catch {
+      // undici's own checks refused: the unpausing below still keeps it from asserting.
+    }
+    if (paused?.paused === true) paused.paused = false
+  }
+  socket.prependListener("end", unpause)
+  socket.prependListener("close", unpause)
 }
 
 /**
@@ -25,25 +68,38 @@ export const defaultSettings: HttpClientSettings = {
  */
 export const makeDispatcher = (settings: HttpClientSettings = defaultSettings) =>
   Effect.acquireRelease(
-    Effect.sync(() =>
-      new Agent({
+    Effect.sync(() => {
+      const connect = buildConnector({ timeout: settings.connectTimeoutMillis })
+      return new Agent({
         connections: settings.connectionsPerHost,
         pipelining: 1,
         keepAliveTimeout: settings.keepAliveMillis,
         keepAliveMaxTimeout: settings.keepAliveMillis,
-        connect: { timeout: settings.connectTimeoutMillis }
+        connect: (options, callback) =>
+          connect(options, (...args) => {
+            // undici calls back with only the error when connecting fails.
+            if (args[0] === null && args[1] != null) finishPausedParser(args[1])
+            callback(...args)
+          })
       })
-    ),
+    }),
     (agent) => Effect.promise(() => agent.destroy())
   )
 
 /**
  * @effect/platform's HttpClient over that pool (NodeHttpClient's undici
- * client). Response and stall timeouts are the callers' (HttpTransportLive,
- * the providers), on the Clock. Build the layer once and share it, so the
- * providers' API calls and the transfers use one pool.
+ * client), following redirects under lyra's policy (followRedirects: http(s)
+ * only, capped, no credentials to another host). Response and stall timeouts
+ * are the callers' (HttpTransportLive, the providers), on the Clock. Build the
+ * layer once and share it, so the providers' API calls and the transfers use
+ * one pool.
  */
 export const layer = (settings: HttpClientSettings = defaultSettings): Layer.Layer<HttpClient.HttpClient> =>
-  NodeHttpClient.layerUndiciWithoutDispatcher.pipe(
+  Layer.effect(
+    HttpClient.HttpClient,
+    Effect.map(HttpClient.HttpClient, (client) =>
+      followRedirects(client, { ...defaultRedirectPolicy, maxRedirects: settings.maxRedirects }))
+  ).pipe(
+    Layer.provide(NodeHttpClient.layerUndiciWithoutDispatcher),
     Layer.provide(Layer.scoped(NodeHttpClient.Dispatcher, makeDispatcher(settings)))
   )

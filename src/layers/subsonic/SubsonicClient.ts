@@ -1,6 +1,6 @@
 import type { HttpClientResponse } from "@effect/platform"
 import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { Clock, Duration, Effect, ParseResult, Schema } from "effect"
+import { Clock, Duration, Effect, ParseResult, Schema, Stream } from "effect"
 import { parseRetryAfter } from "../../domain/RetryAfter.js"
 import type { MusicApiError } from "../../services/MusicApiError.js"
 import {
@@ -17,8 +17,18 @@ import { Envelope } from "./SubsonicResponse.js"
 
 export const provider = "subsonic"
 
-/** How long an API answer may take before the call counts as failed (and is retried). */
-export const answerTimeout = Duration.seconds(30)
+export interface SubsonicClientOptions {
+  /** How long an answer's status and headers may take, and then its body, before the call is failed (and retried). */
+  readonly answerTimeout: Duration.Duration
+  /** The largest answer read: a bigger one fails rather than filling memory. */
+  readonly maxAnswerBytes: number
+}
+
+/** A getPlaylist of 10,000 songs is some 10 MB of JSON; nothing lyra asks for comes near the cap. */
+export const defaultOptions: SubsonicClientOptions = {
+  answerTimeout: Duration.seconds(30),
+  maxAnswerBytes: 64 * 1024 * 1024
+}
 
 /** A `status: failed` answer as the typed error it stands for, with a clear message. */
 export const failedStatusError = (code: number, message: string, what: string): MusicApiError => {
@@ -73,13 +83,24 @@ const statusError = (response: HttpClientResponse.HttpClientResponse, what: stri
   return new InvalidError({ provider, reason: `answer: HTTP ${status} for ${what}` })
 }
 
-const parseJson = (text: string): unknown => {
+/** Whether JSON.parse failed because the text ended early (V8 says so, or points past its last character). */
+const endedEarly = (text: string, error: unknown) => {
+  if (!(error instanceof SyntaxError)) return false
+  if (/end of (JSON|data)|unterminated/i.test(error.message)) return true
+  const at = /at position (\d+)/.exec(error.message)
+  return at !== null && Number(at[1]) >= text.trimEnd().length
+}
+
+/** A body as JSON, or why it is not: cut short (it may pass) or not JSON at all. */
+const parseJson = (text: string): { readonly json: unknown } | { readonly problem: "truncated" | "malformed" } => {
   try {
-    return JSON.parse(text)
-  } catch {
-    return undefined
+    return { json: JSON.parse(text) }
+  } catch (error) {
+    return { problem: endedEarly(text, error) ? "truncated" : "malformed" }
   }
 }
+
+const mebibytes = (bytes: number) => `${Math.round((bytes / 1024 / 1024) * 10) / 10} MiB`
 
 /** Why a request failed, without its URL (which carries the credentials). */
 const failure = (error: { readonly reason: string; readonly cause?: unknown }) => {
@@ -113,8 +134,41 @@ export interface SubsonicClient {
 }
 
 /** A client for one configured server, over an HttpClient (undici's pool in the CLI). */
-export const make = (settings: SubsonicSettings, http: HttpClient.HttpClient): SubsonicClient => {
+export const make = (
+  settings: SubsonicSettings,
+  http: HttpClient.HttpClient,
+  options: SubsonicClientOptions = defaultOptions
+): SubsonicClient => {
   const redact = makeRedactor(secretsOf(settings.auth))
+  const { answerTimeout, maxAnswerBytes } = options
+  const tooLarge = (method: string, what: string, declared: number | undefined) =>
+    new InvalidError({
+      provider,
+      reason: `answer: ${method} for ${what} ${
+        declared === undefined ? "runs past" : `is ${mebibytes(declared)}, over`
+      } the ${mebibytes(maxAnswerBytes)} lyra reads`
+    })
+
+  /** The body as text, read up to the cap: a longer one fails without being kept. */
+  const readCapped = (response: HttpClientResponse.HttpClientResponse, method: string, what: string) =>
+    Effect.gen(function*() {
+      const declared = Number(response.headers["content-length"] ?? Number.NaN)
+      if (declared > maxAnswerBytes) return yield* tooLarge(method, what, declared)
+      const chunks: Array<Uint8Array> = []
+      let size = 0
+      yield* response.stream.pipe(
+        Stream.mapError((error) =>
+          new TransientError({ provider, reason: redact(`answer for ${what} broke: ${failure(error)}`) })
+        ),
+        Stream.runForEach((chunk) => {
+          size += chunk.length
+          if (size > maxAnswerBytes) return tooLarge(method, what, undefined)
+          chunks.push(chunk)
+          return Effect.void
+        })
+      )
+      return Buffer.concat(chunks, size).toString("utf8")
+    })
 
   const signedUrl = (method: string, params: Readonly<Record<string, string>>) =>
     Effect.map(makeSalt, (salt) => {
@@ -150,22 +204,20 @@ export const make = (settings: SubsonicSettings, http: HttpClient.HttpClient): S
           "RequestError",
           (error) => new TransientError({ provider, reason: redact(`request for ${what} failed: ${failure(error)}`) })
         ),
-        Effect.catchTag(
-          "ResponseError",
-          (error) => new TransientError({ provider, reason: redact(`answer for ${what} failed: ${failure(error)}`) })
-        )
+        // A redirect refused by policy is final, and says why; any other broken answer may pass.
+        Effect.catchTag("ResponseError", (error): Effect.Effect<never, MusicApiError> =>
+          error.reason === "StatusCode" && error.description !== undefined
+            ? new InvalidError({ provider, reason: `${error.description} for ${what}` })
+            : new TransientError({ provider, reason: redact(`answer for ${what} failed: ${failure(error)}`) }))
       )
-      const text = yield* response.text.pipe(
+      const text = yield* readCapped(response, method, what).pipe(
         Effect.timeoutFail({
           duration: answerTimeout,
           onTimeout: () => new TransientError({ provider, reason: `the answer for ${what} stalled` })
-        }),
-        Effect.catchTag(
-          "ResponseError",
-          (error) => new TransientError({ provider, reason: redact(`answer for ${what} broke: ${failure(error)}`) })
-        )
+        })
       )
-      const json = parseJson(text)
+      const parsed = parseJson(text)
+      const json = "json" in parsed ? parsed.json : undefined
       const envelope = json === undefined ? undefined : yield* Effect.option(decodeEnvelope(json))
       const body = envelope?._tag === "Some" ? envelope.value["subsonic-response"] : undefined
       if (body?.status === "failed") {
@@ -174,6 +226,12 @@ export const make = (settings: SubsonicSettings, http: HttpClient.HttpClient): S
       }
       if (response.status < 200 || response.status >= 300) {
         return yield* statusError(response, what, yield* Clock.currentTimeMillis)
+      }
+      // JSON that ends early may be a hiccup worth a retry; JSON that is wrong within will be wrong again.
+      if ("problem" in parsed && /json/i.test(response.headers["content-type"] ?? "")) {
+        return yield* parsed.problem === "truncated"
+          ? new TransientError({ provider, reason: `answer: ${method} for ${what} was JSON cut short` })
+          : new InvalidError({ provider, reason: `answer: ${method} for ${what} was malformed JSON` })
       }
       if (body === undefined) {
         return yield* new InvalidError({

@@ -25,8 +25,7 @@ import { performance } from "node:perf_hooks"
 import * as FaultProxy from "../test/support/FaultProxy.js"
 import { albumId, sha256Of, startCatalog, trackId } from "../test/support/catalogServer.js"
 import { formatTable, randomPlan, tally } from "../test/support/faultMix.js"
-import type { FaultRunSettings } from "../test/support/faultRun.js"
-import { runJob, verdicts } from "../test/support/faultRun.js"
+import { onDiskSettings, runJob, verdicts } from "../test/support/faultRun.js"
 
 const option = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`)
@@ -43,18 +42,7 @@ const deadline = Duration.seconds(Math.max(1, option("deadline", 900)))
 
 const catalog = { albums: Math.ceil(totalTracks / perAlbum), tracks: perAlbum, minBytes: 16_000, maxBytes: 96_000 }
 
-/** Timeouts small enough that a stall costs half a second; retries as the CLI's default. */
-const settings = (root: string): FaultRunSettings => ({
-  transport: {
-    response: Duration.seconds(2),
-    stall: Duration.millis(500),
-    lowSpeed: { bytes: 8 * 1024, window: Duration.seconds(1) }
-  },
-  client: { answerTimeout: Duration.seconds(1), maxAnswerBytes: 1024 * 1024 },
-  retry: { retries: 5, baseDelay: Duration.millis(50), maxDelay: Duration.seconds(1) },
-  library: { _tag: "Disk", root },
-  ...(adaptive ? {} : { limits: { apiConcurrency: 10, rate: { perSecond: 100, burst: 20 } } })
-})
+const settings = (root: string) => onDiskSettings(root, adaptive)
 
 const main = Effect.gen(function*() {
   const dir = yield* Effect.acquireRelease(

@@ -30,8 +30,7 @@ import * as FaultProxy from "../test/support/FaultProxy.js"
 import { albumId, sha256Of, startCatalog, trackId } from "../test/support/catalogServer.js"
 import type { Row } from "../test/support/faultMix.js"
 import { formatTable, randomPlan, tally } from "../test/support/faultMix.js"
-import type { FaultRunSettings } from "../test/support/faultRun.js"
-import { runJob, verdicts } from "../test/support/faultRun.js"
+import { onDiskSettings, runJob, verdicts } from "../test/support/faultRun.js"
 
 const option = (name: string, env: string | undefined, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`)
@@ -50,18 +49,7 @@ const reportMinutes = Math.max(0.1, option("report-minutes", undefined, minutes 
 /** Far more albums than any soak reaches: a round never downloads one twice. */
 const catalog = { albums: 1_000_000, tracks: perAlbum, minBytes: 16_000, maxBytes: 160_000 }
 
-const settings = (root: string): FaultRunSettings => ({
-  transport: {
-    response: Duration.seconds(2),
-    stall: Duration.millis(500),
-    lowSpeed: { bytes: 8 * 1024, window: Duration.seconds(1) }
-  },
-  client: { answerTimeout: Duration.seconds(1), maxAnswerBytes: 1024 * 1024 },
-  retry: { retries: 5, baseDelay: Duration.millis(50), maxDelay: Duration.seconds(1) },
-  // A fixed pace: random 429s say nothing of the catalog's capacity (see bench/faults.ts).
-  limits: { apiConcurrency: 10, rate: { perSecond: 100, burst: 20 } },
-  library: { _tag: "Disk", root }
-})
+const settings = (root: string) => onDiskSettings(root)
 
 const gc = (globalThis as { gc?: () => void }).gc
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`

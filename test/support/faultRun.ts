@@ -37,6 +37,23 @@ export interface FaultRunSettings {
   readonly library: { readonly _tag: "Memory" } | { readonly _tag: "Disk"; readonly root: string }
 }
 
+/**
+ * The benchmark's and the soak's settings: a stall costs half a second, retries
+ * as the CLI's default, a library on disk. A fixed pace unless `adaptive`:
+ * random 429s and 503s say nothing of the catalog's capacity.
+ */
+export const onDiskSettings = (root: string, adaptive = false): FaultRunSettings => ({
+  transport: {
+    response: Duration.seconds(2),
+    stall: Duration.millis(500),
+    lowSpeed: { bytes: 8 * 1024, window: Duration.seconds(1) }
+  },
+  client: { answerTimeout: Duration.seconds(1), maxAnswerBytes: 1024 * 1024 },
+  retry: { retries: 5, baseDelay: Duration.millis(50), maxDelay: Duration.seconds(1) },
+  library: { _tag: "Disk", root },
+  ...(adaptive ? {} : { limits: { apiConcurrency: 10, rate: { perSecond: 100, burst: 20 } } })
+})
+
 /** Small timeouts, so that a stall costs a fraction of a second. */
 export const fastSettings: FaultRunSettings = {
   transport: {

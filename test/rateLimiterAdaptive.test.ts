@@ -78,6 +78,22 @@ describe("AdaptiveRate: the control on its own", () => {
     assert.isBelow(control.ceiling, 26)
   })
 
+  it("one limit never takes more than half off the last pace that held, however low its stretch reads", () => {
+    const control = new AdaptiveRate(options)
+    for (let i = 0; i < 25; i++) control.admitted(i * 40, { pace: false, permits: false })
+    control.limited(1000, 999, true)
+    const held = control.rate!
+    // A client too slow to use its pace (5 calls a second, as a sequential one with slow
+    // tracks), then a limit: its stretch reads barely more than the burst, about 1/s.
+    let now = 2000
+    for (let i = 0; i < 30; i++) {
+      now += 200
+      control.admitted(now, { pace: false, permits: false })
+    }
+    control.limited(now, now - 1, true)
+    assert.strictEqual(control.rate, held / 2, `paced at ${held}/s before the limit`)
+  })
+
   it("takes back a growth that did not raise throughput, and holds: a plateau, not a ratchet", () => {
     const control = new AdaptiveRate(options)
     for (let i = 0; i < 21; i++) control.admitted(i, { pace: false, permits: false })

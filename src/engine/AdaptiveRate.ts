@@ -58,6 +58,8 @@ export interface LimitedDecision {
 }
 
 const decrease = 0.8
+/** The most one limit takes off the last pace that held, however low the rate read off its stretch. */
+const deepestCut = 0.5
 const slowStartGrowth = 2
 /** Grow toward this share of the ceiling, never onto it. */
 const ceilingMargin = 0.95
@@ -129,6 +131,8 @@ export class AdaptiveRate {
   private holdUntil = Number.NEGATIVE_INFINITY
   private quietAtCeiling = 0
   private growth: Growth | undefined = undefined
+  /** The last pace that held through a quiet epoch (or was set after a limit): the base of `deepestCut`. */
+  private heldRate: number | undefined = undefined
   private permitBoundBefore = false
   /** Admission and rate-limit times of the last second, for the unpaced estimate. */
   private readonly recent: Array<number> = []
@@ -203,9 +207,12 @@ export class AdaptiveRate {
       if (this.burst === undefined) this.burst = this.burstFromStretches(segments)
       const read = this.burst === undefined ? undefined : rateFromStretch(segments, this.burst)
       if (read !== undefined && read < before) {
-        this.rate = Math.max(this.options.minRate, read)
-        this.ceiling = Math.min(this.ceiling, before, read * ceilingOverEstimate)
-        reason = `rate limited at ${before}/s: the service sustains about ${round(read)}/s`
+        // One limit at most halves the last pace that held: a stretch read wrong (short, or
+        // one a slow client never pushed to the limit) must not throw it to the floor for minutes.
+        const sustained = Math.max(read, (this.heldRate ?? before) * deepestCut)
+        this.rate = Math.max(this.options.minRate, sustained)
+        this.ceiling = Math.min(this.ceiling, before, sustained * ceilingOverEstimate)
+        reason = `rate limited at ${before}/s: the service sustains about ${round(sustained)}/s`
       } else {
         this.rate = Math.max(this.options.minRate, before * decrease)
         this.ceiling = Math.min(this.ceiling, before)
@@ -213,6 +220,7 @@ export class AdaptiveRate {
       }
     }
     this.rate = round(this.rate)
+    this.heldRate = this.rate
     if (this.permitBound > 0 || this.permitBoundBefore) {
       this.concurrency = Math.max(1, Math.floor(this.concurrency * 0.75))
     }
@@ -326,6 +334,7 @@ export class AdaptiveRate {
         target = towardCeiling(this.ceiling)
       }
       target = round(target)
+      this.heldRate = rate
       this.growth = { kind: "rate", before: rate, goodputBefore: goodput, gain: target / rate - 1 }
       this.rate = target
       return { ratePerSecond: target, concurrency: this.concurrency, reason: "throughput still rising: faster" }

@@ -6,7 +6,10 @@ import { makePool } from "../src/layers/TaggerLive.js"
 /** A stand-in tagging thread: answers each job after the milliseconds its path names. */
 const echo = `
 const { parentPort } = require("node:worker_threads")
-parentPort.on("message", (job) => setTimeout(() => parentPort.postMessage({ id: job.id, error: undefined }), Number(job.path)))
+parentPort.on("message", (job) => {
+  if (job.path === "crash") throw new Error("boom")
+  setTimeout(() => parentPort.postMessage({ id: job.id, error: undefined }), Number(job.path))
+})
 `
 
 const job = (millis: number) => ({ path: String(millis), tags: { artists: [] } as never, cover: undefined })
@@ -62,5 +65,17 @@ describe("TaggerLive's thread pool", () => {
       const reply = yield* run(job(1))
       assert.isUndefined(reply.error)
       assert.strictEqual(threads(), 1)
+    }))
+
+  it.scopedLive("a thread that dies fails its job, and the job waiting for it gets a new thread", () =>
+    Effect.gen(function*() {
+      const { run } = yield* pool(1)
+      yield* run(job(1))
+      const crashing = yield* Effect.fork(run({ ...job(0), path: "crash" }))
+      const waiting = yield* Effect.fork(run(job(1)))
+      const failed = yield* Fiber.join(crashing)
+      assert.include(failed.error ?? "", "tagging thread failed")
+      const served = yield* Fiber.join(waiting).pipe(Effect.timeout("10 seconds"))
+      assert.isUndefined(served.error)
     }))
 })

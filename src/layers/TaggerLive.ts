@@ -70,8 +70,10 @@ export const makePool = (
       pooled.worker.unref()
       pooled.worker.on("message", (reply: TagReply) => pooled.pending?.(reply))
       pooled.worker.on("error", (error) => {
-        pooled.pending?.({ id: -1, error: `tagging thread failed: ${error.message}` })
+        // Retired first, so that answering its job cannot hand the dead thread to the next one.
+        const pending = pooled.pending
         retire(pooled)
+        pending?.({ id: -1, error: `tagging thread failed: ${error.message}` })
       })
       all.add(pooled)
       return pooled

@@ -5,7 +5,7 @@ import { Progress } from "../services/Progress.js"
 import { consumeEvents } from "./consumeEvents.js"
 import * as ProcessMeter from "./ProcessMeter.js"
 import type { SummaryOptions } from "./Summary.js"
-import { renderSummary } from "./Summary.js"
+import { summaryNow } from "./Summary.js"
 
 export interface Options {
   /** Print the human summary on stderr when the job finishes, keeping stdout pure NDJSON. */
@@ -38,10 +38,7 @@ export const make = Effect.fn("NdjsonRenderer.make")(function*(options: Options 
       if (event._tag !== "JobFinished" || summary === undefined) return line
       return Effect.gen(function*() {
         yield* line
-        const snapshot = yield* progress.snapshot
-        yield* meter.sample
-        const peakRssBytes = yield* meter.peakRss
-        yield* Console.error(renderSummary(snapshot, summary, { peakRssBytes }))
+        yield* Console.error(yield* summaryNow(progress, meter, summary))
       })
     }, options.drainTimeout ?? "10 seconds")
 })

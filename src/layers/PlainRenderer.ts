@@ -6,7 +6,7 @@ import { Progress } from "../services/Progress.js"
 import { consumeEvents } from "./consumeEvents.js"
 import * as ProcessMeter from "./ProcessMeter.js"
 import type { SummaryOptions } from "./Summary.js"
-import { renderSummary } from "./Summary.js"
+import { summaryNow } from "./Summary.js"
 
 export interface Options {
   /** Print failures only. */
@@ -166,11 +166,8 @@ export const make = Effect.fn("PlainRenderer.make")(function*(options: Options =
       if (event._tag !== "JobFinished" || summary === undefined) return line
       return Effect.gen(function*() {
         yield* line
-        const snapshot = yield* progress.snapshot
-        yield* meter.sample
-        const peakRssBytes = yield* meter.peakRss
         // A blank line sets the summary apart from the lines above it, if any.
-        yield* Console.log(`${printed ? "\n" : ""}${renderSummary(snapshot, summary, { peakRssBytes })}`)
+        yield* Console.log(`${printed ? "\n" : ""}${yield* summaryNow(progress, meter, summary)}`)
       })
     }, options.drainTimeout ?? "1 second")
 })

@@ -1,6 +1,9 @@
+import { Effect } from "effect"
 import { formatBytes, formatDuration, formatThroughput } from "../domain/Format.js"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { ItemView, ProgressSnapshot, Tally } from "../domain/ProgressSnapshot.js"
+import type { Progress } from "../services/Progress.js"
+import type { ProcessMeter } from "./ProcessMeter.js"
 
 export interface SummaryOptions {
   /** The command line that retries one failed item, if the caller knows one. */
@@ -87,3 +90,15 @@ export const renderSummary = (
   }
   return lines.join("\n")
 }
+
+/** The summary of the run so far, with the peak memory sampled once more now: what every renderer prints at the end. */
+export const summaryNow = (
+  progress: Progress["Type"],
+  meter: ProcessMeter,
+  options: SummaryOptions
+): Effect.Effect<string> =>
+  Effect.gen(function*() {
+    const snapshot = yield* progress.snapshot
+    yield* meter.sample
+    return renderSummary(snapshot, options, { peakRssBytes: yield* meter.peakRss })
+  })

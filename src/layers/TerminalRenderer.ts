@@ -8,7 +8,7 @@ import { Progress } from "../services/Progress.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import * as ProcessMeter from "./ProcessMeter.js"
 import type { SummaryOptions } from "./Summary.js"
-import { renderSummary } from "./Summary.js"
+import { summaryNow } from "./Summary.js"
 import { renderFrame } from "./TerminalFrame.js"
 
 /** The part of a TTY write stream the display uses (process.stdout, or a fake in tests). */
@@ -157,11 +157,8 @@ export const make = Effect.fn("TerminalRenderer.make")(function*(options: Option
           }
           const summary = options.summary
           if (summary === undefined) return
-          const snapshot = yield* progress.snapshot
-          yield* meter.sample
-          const peakRssBytes = yield* meter.peakRss
           // A blank line sets the summary apart from the lines kept above it, if any.
-          yield* Console.log(`${persisted ? "\n" : ""}${renderSummary(snapshot, summary, { peakRssBytes })}`)
+          yield* Console.log(`${persisted ? "\n" : ""}${yield* summaryNow(progress, meter, summary)}`)
         })
       default:
         return Effect.void

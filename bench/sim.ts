@@ -14,8 +14,8 @@
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
+import { packageRoot } from "./packageRoot.js"
 
 interface Config {
   readonly name: string
@@ -46,18 +46,7 @@ const option = (name: string, fallback: string): string => {
 const runs = Math.max(1, Number.parseInt(option("runs", "3"), 10) || 3)
 const input = option("input", "sim:artist:1")
 
-/** The package root: the first folder up from this script (which may run from a cache) holding bin/lyra.js. */
-const findRoot = (): string => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (existsSync(join(dir, "bin", "lyra.js")) && existsSync(join(dir, "package.json"))) return dir
-    const parent = dirname(dir)
-    if (parent === dir) return process.cwd()
-    dir = parent
-  }
-}
-
-const root = findRoot()
+const root = packageRoot()
 const bin = join(root, "bin", "lyra.js")
 if (!existsSync(join(root, "dist", "bundle", "bin.js"))) {
   console.error(`bench: ${join(root, "dist", "bundle", "bin.js")} is missing; run \`npm run build\` first`)

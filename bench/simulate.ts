@@ -21,8 +21,8 @@
  */
 import { spawn } from "node:child_process"
 import { existsSync, readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
+import { packageRoot } from "./packageRoot.js"
 
 const option = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`)
@@ -35,18 +35,7 @@ const timeoutSeconds = Number(option("timeout", "900"))
 const targets = new Map([[10_000, 5_000], [100_000, 60_000]])
 const rssTarget = 500 * 1024 * 1024
 
-/** The package root: the first folder up from this script (which may run from a cache) holding bin/lyra.js. */
-const findRoot = (): string => {
-  let dir = dirname(fileURLToPath(import.meta.url))
-  for (;;) {
-    if (existsSync(join(dir, "bin", "lyra.js")) && existsSync(join(dir, "package.json"))) return dir
-    const parent = dirname(dir)
-    if (parent === dir) return process.cwd()
-    dir = parent
-  }
-}
-
-const root = findRoot()
+const root = packageRoot()
 /** The `lyra` executable, run as a user runs it (its shebang sets its own V8 flags). */
 const bin = join(root, "bin", "lyra.js")
 const bundle = join(root, "dist", "bundle", "bin.js")

@@ -88,7 +88,7 @@ const writeSmall = Effect.fnUntraced(function*(path: string, bytes: Uint8Array) 
 })
 
 /** A group's cover cache; see GroupArt. */
-export const makeGroupArt = (_job: Job) =>
+export const makeGroupArt =
   Effect.gen(function*() {
     const context = yield* Effect.context<MusicApi | Transport | RetryPolicy | Progress | Storage>()
     // The first track to ask for an album's cover is the one it is fetched for.

@@ -44,7 +44,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
   const archived = job.settings.force ? undefined : yield* (yield* JobStore).archivedAmong(
     group.tracks.flatMap((entry) => entry._tag === "Found" ? [entry.track] : [])
   )
-  const art = yield* makeGroupArt(job)
+  const art = yield* makeGroupArt
   // Names are claimed in the group's order before any track starts, so that they are deterministic.
   const plans = group.tracks.map((entry, index) => {
     if (entry._tag === "Missing") return undefined

@@ -5,6 +5,7 @@ import { join, sep } from "node:path"
 import { fileURLToPath } from "node:url"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Schedule } from "effect"
+import { parseFile } from "music-metadata"
 import { SimCatalog } from "../src/layers/sim/SimCatalog.js"
 import { makeContent, SimContentReader } from "../src/layers/sim/SimContent.js"
 import * as SimProfile from "../src/layers/sim/SimProfile.js"
@@ -263,6 +264,31 @@ describe("lyra as a process: interruption", () => {
       assert.deepStrictEqual(parts(out), [])
       const whole = assertConsistentLibrary(out)
       assert.deepStrictEqual([...whole].sort(), planned.map((t) => t.id).sort())
+    }), { timeout: 60_000 })
+})
+
+describe("lyra as a process: quality tiers", () => {
+  it.scopedLive("--quality low files the sim's tracks as tagged 128 kbps MP3s; lossless as FLAC", () =>
+    Effect.gen(function*() {
+      const fast = ["--quiet", "--sim", "latency=1ms", "--sim", "bandwidth=unlimited", "--sim", "error-rate=0"]
+      const out = yield* tempLibrary
+      const low = yield* spawnLyra(["download", "sim:album:11", "--out", out, "--quality", "low", ...fast])
+      assert.strictEqual((yield* low.exit("30 seconds")).code, 0, low.output())
+      const mp3s = filesUnder(out).filter((file) => file.endsWith(".mp3"))
+      assert.strictEqual(mp3s.length, 10)
+      assert.isFalse(filesUnder(out).some((file) => file.endsWith(".flac")))
+      const { common, format } = yield* Effect.promise(() => parseFile(join(out, mp3s[0]!)))
+      assert.strictEqual(format.codec, "MPEG 1 Layer 3")
+      assert.strictEqual(format.bitrate, 128_000)
+      assert.strictEqual(format.sampleRate, 44_100)
+      assert.include(nameOf(mp3s[0]!), common.title!)
+      assert.strictEqual(common.album, "Thunder of Saints")
+
+      const other = yield* tempLibrary
+      const lossless = yield* spawnLyra(["download", "sim:track:1101", "--out", other, "--quality", "lossless", ...fast])
+      assert.strictEqual((yield* lossless.exit("30 seconds")).code, 0, lossless.output())
+      const [flac] = filesUnder(other).filter((file) => file.endsWith(".flac"))
+      assert.strictEqual((yield* Effect.promise(() => parseFile(join(other, flac!)))).format.container, "FLAC")
     }), { timeout: 60_000 })
 })
 

@@ -138,6 +138,32 @@ describe("SimProvider", () => {
       assert.notStrictEqual((yield* streamOf(provider, next)).source.sha256, source.sha256)
     }))
 
+  it.effect("maps quality tiers: the FLAC master for hifi and lossless, MP3 frames at 320, 192 and 128 kbps", () =>
+    Effect.gen(function*() {
+      const { provider } = yield* makeSim(instant())
+      const track = yield* trackOf(provider, "1101")
+      const master = yield* provider.source(track, "hifi")
+      assert.strictEqual(master.container, "flac")
+      assert.strictEqual((yield* provider.source(track, "lossless")).sha256, master.sha256)
+      // MPEG-1 Layer III header byte 3: bit rate index 14, 11 and 9, at 44.1 kHz.
+      for (const [quality, kbps, index] of [["high", 320, 14], ["medium", 192, 11], ["low", 128, 9]] as const) {
+        const source = yield* provider.source(track, quality)
+        const bytes = yield* collect(bytesAt(source.body as StreamBody, 0))
+        const frameBytes = Math.floor(144_000 * kbps / 44_100)
+        assert.strictEqual(source.container, "mp3", quality)
+        assert.strictEqual(bytes.length, source.sizeBytes)
+        assert.strictEqual(sha256(bytes), source.sha256)
+        assert.strictEqual(bytes.length % frameBytes, 0, `${quality}: whole frames`)
+        assert.isBelow(bytes.length, track.sizeBytes! * kbps / 700, `${quality}: smaller than the master by its bit rate`)
+        for (let at = 0; at < bytes.length; at += frameBytes) {
+          assert.deepStrictEqual([...bytes.subarray(at, at + 4)], [0xff, 0xfb, index << 4, 0x04], `${quality}: frame at ${at}`)
+        }
+        // A resumed transfer adds up to the same file.
+        const from = frameBytes * 3 + 17
+        assert.isTrue((yield* collect(bytesAt(source.body as StreamBody, from))).equals(bytes.subarray(from)))
+      }
+    }))
+
   it.effect("paces a 1 MB transfer at 4 MB/s: 250 ms plus one latency to the first byte", () =>
     Effect.gen(function*() {
       const shape = { ...SimProfile.defaultProfile.shape, trackSeconds: { min: 250, max: 250 }, audioBytesPerSecond: 4_000 }

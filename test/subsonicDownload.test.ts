@@ -165,3 +165,109 @@ describe("subsonic: downloading an album through the engine, against a real serv
       }
     }).pipe(Effect.scoped), 60_000)
 })
+
+/**
+ * An album of a FLAC, an MP3 at 256 kbps and an MP3 at 128 kbps. `download`
+ * serves the originals; `stream` transcodes to the `format` asked for, as
+ * audio/mpeg, unless `transcodes` is false (a server with no transcoder),
+ * when it sends the original as it is.
+ */
+const tieredServer = (transcodes: boolean): Handler => {
+  const originals = {
+    "fl-1": { suffix: "flac", bitRate: 900, contentType: "audio/flac", bytes: content(3, 9_000) },
+    "mp-2": { suffix: "mp3", bitRate: 256, contentType: "audio/mpeg", bytes: content(5, 7_000) },
+    "mp-3": { suffix: "mp3", bitRate: 128, contentType: "audio/mpeg", bytes: content(7, 5_000) }
+  }
+  return (request) => {
+    if (!validToken(request.params)) return failed(40, "Wrong username or password")
+    const original = originals[(request.params.get("id") ?? "") as keyof typeof originals]
+    switch (request.method) {
+      case "ping":
+        return ok()
+      case "getOpenSubsonicExtensions":
+        return ok({ openSubsonicExtensions: [] })
+      case "getAlbum":
+        return ok({
+          album: {
+            id: "al-t",
+            name: "Tiers",
+            artist: "Artist",
+            song: Object.entries(originals).map(([id, file], i) => ({
+              id,
+              title: `Song ${i + 1}`,
+              album: "Tiers",
+              albumId: "al-t",
+              artist: "Artist",
+              track: i + 1,
+              size: file.bytes.length,
+              suffix: file.suffix,
+              bitRate: file.bitRate,
+              contentType: file.contentType
+            }))
+          }
+        })
+      case "download":
+        return original === undefined
+          ? failed(70, "not found")
+          : HttpServerResponse.uint8Array(original.bytes, { contentType: original.contentType })
+      case "stream": {
+        if (original === undefined) return failed(70, "not found")
+        if (!transcodes) return HttpServerResponse.uint8Array(original.bytes, { contentType: original.contentType })
+        const kbps = request.params.get("maxBitRate") ?? "?"
+        return HttpServerResponse.uint8Array(new TextEncoder().encode(`mp3 of ${request.params.get("id")} at ${kbps}`), {
+          contentType: "audio/mpeg"
+        })
+      }
+      default:
+        return failed(0, "unexpected")
+    }
+  }
+}
+
+describe("subsonic: quality tiers", () => {
+  const run = (transcodes: boolean, quality: typeof defaultJobSettings.quality) =>
+    Effect.gen(function*() {
+      const server = yield* startServer(tieredServer(transcodes))
+      return yield* Effect.gen(function*() {
+        const report = yield* download(["subsonic:album:al-t"], { ...defaultJobSettings, quality })
+        const stored = yield* (yield* StorageMemory.StorageMemory).files
+        const events = yield* (yield* ProgressRecorder).events
+        const files = [...stored.entries()].filter(([path]) => !path.endsWith(".part"))
+          .map(([path, bytes]) => [path.split("/").at(-1)!, Buffer.from(bytes).toString("latin1")] as const)
+        const calls = server.seen.filter((r) => r.method === "download" || r.method === "stream")
+          .map((r) => `${r.method} ${r.params.get("id")}${r.params.has("format") ? ` ${r.params.get("format")}@${r.params.get("maxBitRate")}` : ""}`)
+        return { report, files: new Map(files), calls: calls.sort(), events }
+      }).pipe(Effect.provide(engineFor(server.base)))
+    }).pipe(Effect.scoped)
+
+  it.live("hifi and lossless download the originals, whatever their format", () =>
+    Effect.gen(function*() {
+      for (const quality of ["hifi", "lossless"] as const) {
+        const { calls, files, report } = yield* run(true, quality)
+        assert.strictEqual(report.done, 3)
+        assert.deepStrictEqual(calls, ["download fl-1", "download mp-2", "download mp-3"])
+        assert.deepStrictEqual([...files.keys()].sort(), ["1. Song 1.flac", "2. Song 2.mp3", "3. Song 3.mp3"])
+      }
+    }), 60_000)
+
+  it.live("a lossy tier streams an MP3 at its bit rate, and keeps a lossy original that is no bigger", () =>
+    Effect.gen(function*() {
+      const high = yield* run(true, "high")
+      assert.deepStrictEqual(high.calls, ["download mp-2", "download mp-3", "stream fl-1 mp3@320"])
+      assert.strictEqual(high.files.get("1. Song 1.mp3"), "mp3 of fl-1 at 320")
+      const low = yield* run(true, "low")
+      assert.deepStrictEqual(low.calls, ["download mp-3", "stream fl-1 mp3@128", "stream mp-2 mp3@128"])
+      assert.strictEqual(low.files.get("2. Song 2.mp3"), "mp3 of mp-2 at 128")
+      assert.strictEqual(low.report.done, 3)
+    }), 60_000)
+
+  it.live("a server that does not transcode fails the FLAC with the reason, and saves no FLAC as .mp3", () =>
+    Effect.gen(function*() {
+      const { events, files, report } = yield* run(false, "medium")
+      // The 256 kbps MP3 came as it is: MP3 still, only bigger than asked.
+      assert.strictEqual(report.failed, 1)
+      assert.deepStrictEqual([...files.keys()].sort(), ["2. Song 2.mp3", "3. Song 3.mp3"])
+      const reasons = events.flatMap((e) => e._tag === "ItemFinished" && e.state === "failed" ? [e.reason ?? ""] : [])
+      assert.isTrue(reasons.some((reason) => reason.includes("the server sent audio/flac, not the audio/mpeg asked for")), reasons.join("\n"))
+    }), 60_000)
+})

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { MediaRef } from "../src/domain/MediaRef.js"
+import { Track } from "../src/domain/Track.js"
 import * as HttpClientLive from "../src/layers/HttpClientLive.js"
 import * as SubsonicClient from "../src/layers/subsonic/SubsonicClient.js"
 import type { SubsonicAuth } from "../src/layers/subsonic/SubsonicConfig.js"
@@ -241,6 +242,10 @@ describe("subsonic: decoding each endpoint", () => {
       assert.strictEqual(url.pathname, "/rest/download")
       assert.strictEqual(url.searchParams.get("id"), "tr-4")
       assert.isTrue(validToken(url.searchParams))
+      // A suffix that is no file extension gives none of its own.
+      for (const codec of ["../flac", "fl ac", ""]) {
+        assert.strictEqual((yield* provider.source(new Track({ ...track, codec }), "hifi")).container, "bin", codec)
+      }
       const cover = yield* provider.cover!(track, 600)
       const coverUrl = new URL((cover.body as { url: string }).url)
       assert.strictEqual(coverUrl.pathname, "/rest/getCoverArt")

@@ -7,6 +7,12 @@ export interface HttpBody {
   readonly _tag: "HttpBody"
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
+  /**
+   * The media types the answer must have, when the bytes were asked for in a
+   * format (a transcode): a server that sends another one is refused, so that
+   * no FLAC is saved under an `.mp3` name. Without it any non-text type is taken.
+   */
+  readonly mediaTypes?: ReadonlyArray<string> | undefined
 }
 
 /**

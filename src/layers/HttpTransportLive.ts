@@ -41,6 +41,9 @@ const causeOf = (error: { readonly reason: string; readonly cause?: unknown }) =
   return said !== "" && !/[a-z][a-z0-9+.-]*:\/\/|[?&][^=\s]+=/i.test(said) ? said : error.reason
 }
 
+/** `audio/mpeg` of `Audio/MPEG; charset=binary`. */
+const mediaTypeOf = (contentType: string | undefined) => contentType?.split(";")[0]?.trim().toLowerCase() || undefined
+
 /** Error pages are text; a track never is. */
 const isErrorPage = (contentType: string | undefined) =>
   contentType !== undefined && /^(text\/|application\/(json|xml|xhtml))/i.test(contentType)
@@ -157,6 +160,13 @@ export const layerWith = (timeouts: TransportTimeouts): Layer.Layer<Transport, n
             return yield* new TransientError({
               provider,
               reason: `HTTP ${response.status} sent ${response.headers["content-type"]} instead of audio`
+            })
+          }
+          const mediaType = mediaTypeOf(response.headers["content-type"])
+          if (body.mediaTypes !== undefined && !body.mediaTypes.includes(mediaType ?? "")) {
+            return yield* new InvalidError({
+              provider,
+              reason: `the server sent ${mediaType ?? "no Content-Type"}, not the ${body.mediaTypes[0]} asked for`
             })
           }
           const start = response.status === 206 ? rangeStart(response.headers["content-range"]) : 0

@@ -6,8 +6,10 @@ export interface SimContent {
   readonly size: number
   /** The AES-128 key of the track's keystream. */
   readonly key: Uint8Array
-  /** A minimal FLAC preamble (magic and STREAMINFO), so taggers and `file` see a FLAC file. */
+  /** A minimal FLAC preamble (magic and STREAMINFO), so taggers and `file` see a FLAC file; empty for MP3. */
   readonly header: Uint8Array
+  /** An MP3 rendition: every `bytes` bytes a frame starts with `prefix`, its header and silent side info. */
+  readonly frame?: { readonly bytes: number; readonly prefix: Uint8Array } | undefined
 }
 
 export interface SimContentSpec {
@@ -17,6 +19,8 @@ export interface SimContentSpec {
   readonly sampleRate: number
   readonly bitDepth: number
   readonly durationSeconds: number
+  /** An MP3 rendition at this bit rate (kbps), about `size` bytes, instead of the FLAC master. */
+  readonly mp3Kbps?: number | undefined
 }
 
 export const chunkSize = 64 * 1024
@@ -39,11 +43,28 @@ const flacHeader = (spec: SimContentSpec): Uint8Array => {
   return header
 }
 
-export const makeContent = (spec: SimContentSpec): SimContent => ({
-  size: spec.size,
-  key: createHash("sha256").update(`lyra-sim:${spec.seed}:${spec.trackId}`).digest().subarray(0, 16),
-  header: flacHeader(spec).subarray(0, spec.size)
-})
+/** MPEG-1 Layer III bit rates (kbps) by their header index. */
+const mp3BitRates = [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
+
+/**
+ * A 44.1 kHz stereo MPEG-1 Layer III frame's first 36 bytes: its header, then
+ * side info of zeros, so that every frame decodes to silence whatever random
+ * main data follows. Its length is 144 * bit rate / sample rate (no padding).
+ */
+const mp3Frame = (kbps: number) => {
+  const index = mp3BitRates.indexOf(kbps)
+  if (index <= 0) throw new Error(`sim: no MP3 bit rate ${kbps} kbps`)
+  const prefix = new Uint8Array(36)
+  prefix.set([0xff, 0xfb, index << 4, 0x04]) // sync, MPEG-1, Layer III, no CRC; 44.1 kHz; stereo, original
+  return { bytes: Math.floor(144_000 * kbps / 44_100), prefix }
+}
+
+export const makeContent = (spec: SimContentSpec): SimContent => {
+  const key = createHash("sha256").update(`lyra-sim:${spec.seed}:${spec.trackId}`).digest().subarray(0, 16)
+  if (spec.mp3Kbps === undefined) return { size: spec.size, key, header: flacHeader(spec).subarray(0, spec.size) }
+  const frame = mp3Frame(spec.mp3Kbps)
+  return { size: Math.max(1, Math.round(spec.size / frame.bytes)) * frame.bytes, key, header: new Uint8Array(0), frame }
+}
 
 /**
  * Reads a track's bytes sequentially from any offset: an AES-128-CTR keystream
@@ -72,9 +93,17 @@ export class SimContentReader {
       out.set(this.cipher.update(zeros.subarray(0, step)), done)
       done += step
     }
-    const { header } = this.content
-    for (let i = this.position; i < header.length && i < this.position + n; i++) {
+    const { frame, header } = this.content
+    const end = this.position + n
+    for (let i = this.position; i < header.length && i < end; i++) {
       out[i - this.position] = header[i] as number
+    }
+    if (frame !== undefined) {
+      for (let start = this.position - (this.position % frame.bytes); start < end; start += frame.bytes) {
+        for (let i = Math.max(start, this.position); i < start + frame.prefix.length && i < end; i++) {
+          out[i - this.position] = frame.prefix[i - start] as number
+        }
+      }
     }
     this.position += n
     return out

@@ -4,6 +4,7 @@ import type { MediaKind } from "../../domain/MediaRef.js"
 import { CoverSource, Lyrics } from "../../domain/Artwork.js"
 import { MediaRef } from "../../domain/MediaRef.js"
 import type { Quality } from "../../domain/Quality.js"
+import { lossyKbps } from "../../domain/Quality.js"
 import type { Track } from "../../domain/Track.js"
 import { TrackSource } from "../../domain/TrackSource.js"
 import type { UsageError } from "../../domain/UsageError.js"
@@ -58,22 +59,32 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
   const zeros = virtual ? new Uint8Array(Math.min(profile.chunkBytes, 16 * 1024 * 1024)) : new Uint8Array(0)
   const zeroBytes = (n: number) => n <= zeros.length ? zeros.subarray(0, n) : new Uint8Array(n)
 
-  /** The canonical bytes of a track (by id, whatever metadata the caller holds), hashed once (never, if virtual). */
-  const contentOf = (trackId: string) => {
-    const cached = contents.get(trackId)
+  /**
+   * The canonical bytes of a track (by id, whatever metadata the caller holds), hashed once (never, if
+   * virtual): its FLAC master, or with `mp3Kbps` an MP3 rendition, smaller as its bit rate is to the master's.
+   */
+  const contentOf = (trackId: string, mp3Kbps?: number) => {
+    const key = mp3Kbps === undefined ? trackId : `${trackId}@${mp3Kbps}`
+    const cached = contents.get(key)
     if (cached !== undefined) return cached
     const track = catalog.track(trackId)
     if (track === undefined) return undefined
+    const sampleRate = track.sampleRate ?? 44_100
+    const bitDepth = track.bitDepth ?? 16
+    // FLAC keeps about 60% of the PCM bit rate.
+    const masterKbps = sampleRate * bitDepth * 2 * 0.6 / 1000
+    const size = track.sizeBytes ?? 0
     const content = makeContent({
       seed: profile.seed,
       trackId,
-      size: track.sizeBytes ?? 0,
-      sampleRate: track.sampleRate ?? 44_100,
-      bitDepth: track.bitDepth ?? 16,
-      durationSeconds: track.durationSeconds ?? 0
+      size: mp3Kbps === undefined ? size : Math.round(size * mp3Kbps / masterKbps),
+      sampleRate,
+      bitDepth,
+      durationSeconds: track.durationSeconds ?? 0,
+      mp3Kbps
     })
     const entry = { content, sha256: virtual ? undefined : sha256Hex(content) }
-    contents.set(trackId, entry)
+    contents.set(key, entry)
     return entry
   }
 
@@ -150,16 +161,17 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
       }
       return yield* backend.call("search", `${kind}:${query}`, 0, "search", () => catalog.search(kind, query, limit))
     }),
-    // The sim serves one FLAC preview whatever the quality asked for.
-    source: Effect.fn("SimProvider.source")(function*(track: Track, _quality: Quality) {
+    // hifi and lossless: the FLAC master (the sim has no other lossless one); a lossy tier: an MP3 at its bit rate.
+    source: Effect.fn("SimProvider.source")(function*(track: Track, quality: Quality) {
       const id = track.id
-      const answer = () => failing.has(id) ? undefined : contentOf(id)
+      const mp3Kbps = lossyKbps(quality)
+      const answer = () => failing.has(id) ? undefined : contentOf(id, mp3Kbps)
       const local = subsonic ? answer() : undefined
       if (subsonic && local === undefined) return yield* new NotFoundError({ provider: name, what: `source of track ${id}` })
       const found = local ?? (yield* backend.call("source", id, 0, `source of track ${id}`, answer))
       return new TrackSource({
         body: { _tag: "StreamBody", open: (offset) => Effect.succeed({ offset, bytes: open(id, found.content)(offset) }) },
-        container: "flac",
+        container: mp3Kbps === undefined ? "flac" : "mp3",
         sizeBytes: found.content.size,
         ...(found.sha256 === undefined ? {} : { sha256: found.sha256 })
       })

@@ -8,6 +8,7 @@ import { CoverSource, Lyrics } from "../../domain/Artwork.js"
 import type { MediaKind } from "../../domain/MediaRef.js"
 import { Playlist } from "../../domain/Playlist.js"
 import type { Quality } from "../../domain/Quality.js"
+import { lossyKbps } from "../../domain/Quality.js"
 import { SearchResult } from "../../domain/SearchResult.js"
 import { Track } from "../../domain/Track.js"
 import { TrackSource } from "../../domain/TrackSource.js"
@@ -41,7 +42,7 @@ export const capabilities: ProviderCapabilities = {
   urlForms
 }
 
-const description = "OpenSubsonic / Subsonic servers (Navidrome, gonic, Airsonic, LMS...): the original files"
+const description = "OpenSubsonic / Subsonic servers (Navidrome, gonic, Airsonic, LMS...): the original files, or MP3 at a lossy tier"
 
 /** The provider, with the checks the engine cannot see through the port. */
 export interface SubsonicProvider extends Provider {
@@ -92,6 +93,15 @@ export const toTrack = (song: Song, album?: AlbumWithSongs): Track => {
     })
   })
 }
+
+/** Suffixes of lossy formats, which a lossy tier keeps when their bit rate is low enough. */
+const lossyCodecs: ReadonlySet<string> = new Set(["mp3", "aac", "m4a", "ogg", "oga", "opus", "mpc", "wma"])
+
+/** What servers call MP3 in a Content-Type. */
+const mp3MediaTypes: ReadonlyArray<string> = ["audio/mpeg", "audio/mp3", "audio/mpeg3"]
+
+/** The file extension for a song's suffix; a server's odd suffix (`../x`, `a b`) gives none of its own. */
+const containerOf = (suffix: string | undefined) => suffix !== undefined && /^[a-z0-9]{1,8}$/.test(suffix) ? suffix : "bin"
 
 /** The LRC text of timed lines: `[mm:ss.xx]line`. */
 const lrc = (lines: ReadonlyArray<{ readonly start?: number | undefined; readonly value: string }>, offset: number) =>
@@ -244,14 +254,24 @@ export const fromClient = Effect.fnUntraced(function*(client: SubsonicClient) {
           })
       }
     }),
-    // `download` serves the original file, whatever the quality asked for.
-    source: Effect.fn("SubsonicProvider.source")(function*(track: Track, _quality: Quality) {
-      const url = yield* client.signedUrl("download", { id: track.id })
-      return new TrackSource({
-        body: { _tag: "HttpBody", url, headers: {} },
-        container: track.codec ?? "bin",
-        sizeBytes: track.sizeBytes
-      })
+    // hifi and lossless: `download`, the original file (the API has no lossless
+    // downsampling). A lossy tier: `stream`, transcoded to MP3 at the tier's bit
+    // rate, unless the original is lossy and no bigger already.
+    source: Effect.fn("SubsonicProvider.source")(function*(track: Track, quality: Quality) {
+      const kbps = lossyKbps(quality)
+      const keepOriginal = kbps === undefined ||
+        (lossyCodecs.has(track.codec ?? "") && track.bitrate !== undefined && track.bitrate <= kbps)
+      if (keepOriginal) {
+        const url = yield* client.signedUrl("download", { id: track.id })
+        return new TrackSource({
+          body: { _tag: "HttpBody", url, headers: {} },
+          container: containerOf(track.codec),
+          sizeBytes: track.sizeBytes
+        })
+      }
+      const url = yield* client.signedUrl("stream", { id: track.id, format: "mp3", maxBitRate: String(kbps) })
+      // A transcode's size is known only once it is made.
+      return new TrackSource({ body: { _tag: "HttpBody", url, headers: {}, mediaTypes: mp3MediaTypes }, container: "mp3" })
     }),
     cover: Effect.fn("SubsonicProvider.cover")(function*(track: Track, resolution: number) {
       const id = coverArt.get(track.id) ?? track.albumId ?? track.id

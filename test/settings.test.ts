@@ -103,7 +103,7 @@ describe("settings: OrpheusDL's names and meanings", () => {
 
   it("names an invalid value and says what it expects", () => {
     const cases: ReadonlyArray<readonly [unknown, RegExp]> = [
-      [{ general: { download_quality: "ultra" } }, /^general\.download_quality: expected one of hifi, lossless, high, medium, low, got "ultra"$/],
+      [{ general: { download_quality: "ultra" } }, /^general\.download_quality: expected one of hifi, lossless, high, medium, low, minimum, got "ultra"$/],
       [{ formatting: { enable_zfill: "yes" } }, /^formatting\.enable_zfill: expected true or false, got "yes"$/],
       [{ covers: { main_resolution: -5 } }, /^covers\.main_resolution: expected a whole number of pixels/],
       [{ formatting: { album_format: "{nmae}" } }, /^formatting\.album_format: unknown variable \{nmae\}/],

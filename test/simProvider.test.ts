@@ -138,7 +138,7 @@ describe("SimProvider", () => {
       assert.notStrictEqual((yield* streamOf(provider, next)).source.sha256, source.sha256)
     }))
 
-  it.effect("maps quality tiers: the FLAC master for hifi and lossless, MP3 frames at 320, 192 and 128 kbps", () =>
+  it.effect("maps quality tiers: the FLAC master for hifi and lossless, MP3 frames at 320, 192, 128 and 96 kbps", () =>
     Effect.gen(function*() {
       const { provider } = yield* makeSim(instant())
       const track = yield* trackOf(provider, "1101")
@@ -146,7 +146,7 @@ describe("SimProvider", () => {
       assert.strictEqual(master.container, "flac")
       assert.strictEqual((yield* provider.source(track, "lossless")).sha256, master.sha256)
       // MPEG-1 Layer III header byte 3: bit rate index 14, 11 and 9, at 44.1 kHz.
-      for (const [quality, kbps, index] of [["high", 320, 14], ["medium", 192, 11], ["low", 128, 9]] as const) {
+      for (const [quality, kbps, index] of [["high", 320, 14], ["medium", 192, 11], ["low", 128, 9], ["minimum", 96, 7]] as const) {
         const source = yield* provider.source(track, quality)
         const bytes = yield* collect(bytesAt(source.body as StreamBody, 0))
         const frameBytes = Math.floor(144_000 * kbps / 44_100)

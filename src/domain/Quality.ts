@@ -1,12 +1,21 @@
 import { Schema } from "effect"
 
-/** OrpheusDL's quality tiers; each provider maps them to its own formats. */
-export const Quality = Schema.Literal("hifi", "lossless", "high", "medium", "low")
+/** OrpheusDL's quality tiers, best first; each provider maps them to its own formats. */
+export const Quality = Schema.Literal("hifi", "lossless", "high", "medium", "low", "minimum")
 export type Quality = typeof Quality.Type
 
+const bitRates: Readonly<Record<Quality, number | undefined>> = {
+  hifi: undefined,
+  lossless: undefined,
+  high: 320,
+  medium: 192,
+  low: 128,
+  minimum: 96
+}
+
 /**
- * The bit rate, in kbps, of a lossy tier (high 320, medium 192, low 128, as
- * OrpheusDL's modules mostly map them); `undefined` for hifi and lossless.
+ * The bit rate, in kbps, of a lossy tier (high 320, medium 192, low 128,
+ * minimum 96, as OrpheusDL's modules mostly map them); `undefined` for hifi
+ * and lossless.
  */
-export const lossyKbps = (quality: Quality): number | undefined =>
-  quality === "high" ? 320 : quality === "medium" ? 192 : quality === "low" ? 128 : undefined
+export const lossyKbps = (quality: Quality): number | undefined => bitRates[quality]

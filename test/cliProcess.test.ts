@@ -243,6 +243,22 @@ describe("lyra as a process: interruption", () => {
       assertConsistentLibrary(out)
     }), { timeout: 60_000 })
 
+  it.scopedLive("status names the lyra running a job, and calls it interrupted once that lyra is killed", () =>
+    Effect.gen(function*() {
+      const out = yield* tempLibrary
+      const lyra = yield* spawnLyra(slowJob(out))
+      yield* lyra.waitUntil("transfers are in flight", () => parts(out).length > 0, "30 seconds")
+      const status = Effect.gen(function*() {
+        const run = yield* spawnLyra(["status", "--out", out])
+        assert.strictEqual((yield* run.exit("10 seconds")).code, 0, run.output())
+        return run.output().split("\n")[0]!
+      })
+      assert.match(yield* status, /^job 1: sim:artist:1 \(running: pid \d+ on .+\)$/)
+      yield* lyra.signal("SIGKILL")
+      yield* lyra.exit("10 seconds")
+      assert.strictEqual(yield* status, "job 1: sim:artist:1 (interrupted)")
+    }), { timeout: 60_000 })
+
   it.scopedLive("a run to the end exits 0 and leaves exactly the planned library", () =>
     Effect.gen(function*() {
       const out = yield* tempLibrary

@@ -30,13 +30,14 @@ export const statusCommand = Command.make(
   "status",
   { job: jobArg, out: outOption, json: Options.boolean("json").pipe(Options.withDescription("Print it as JSON.")) },
   Effect.fn("lyra status")(function*(options) {
-    const { items, job } = yield* readStoredJob(options.out, options.job)
+    const { items, job, running } = yield* readStoredJob(options.out, options.job)
     const bytes = items.filter((i) => i.kind === "track" && i.state === "done").reduce((sum, i) => sum + i.bytes, 0)
     const failures = items.filter((i) => i.state === "failed")
     if (options.json) {
       return yield* Console.log(JSON.stringify(
         {
           job,
+          ...(running === undefined ? {} : { running }),
           counts: Object.fromEntries(kinds.map((kind) => [kind, countsOf(items, kind)])),
           bytes,
           failures: failures.map(({ error, item, kind, label }) => ({ item, kind, label, reason: error }))
@@ -45,7 +46,8 @@ export const statusCommand = Command.make(
         2
       ))
     }
-    yield* Console.log(`job ${job.id}: ${job.inputs.join(" ")} (${job.state})`)
+    const state = running === undefined ? job.state : `running: pid ${running.pid} on ${running.host}`
+    yield* Console.log(`job ${job.id}: ${job.inputs.join(" ")} (${state})`)
     for (const kind of kinds) {
       const counts = countsOf(items, kind)
       const total = states.reduce((sum, state) => sum + counts[state], 0)

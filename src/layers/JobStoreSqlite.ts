@@ -425,7 +425,7 @@ export const layer = (options: JobStoreSqliteOptions): Layer.Layer<JobStore, Job
       if (options.readOnly && !fs.existsSync(options.filename)) {
         return yield* new JobStoreError({ message: `no lyra state here yet (${options.filename})` })
       }
-      if (!options.readOnly) yield* LibraryLock.acquire(path.join(path.dirname(options.filename), "lock"))
+      if (!options.readOnly) yield* LibraryLock.acquire(LibraryLock.lockFileFor(options.filename))
       yield* checkFile(options.filename)
       return Layer.scoped(JobStore, makeStore(options)).pipe(
         Layer.provide(SqliteClient.layer({ filename: options.filename, readonly: options.readOnly === true }).pipe(

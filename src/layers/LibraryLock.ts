@@ -1,9 +1,10 @@
 import { Clock, Effect } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
+import * as path from "node:path"
 import { JobStoreError } from "../services/JobStoreError.js"
 
-interface Holder {
+export interface Holder {
   readonly pid: number
   readonly host: string
   readonly since: number
@@ -25,6 +26,16 @@ const readHolder = (file: string): Holder | undefined => {
     return undefined
   }
 }
+
+/** The lock file beside a library's state file. */
+export const lockFileFor = (stateFile: string) => path.join(path.dirname(stateFile), "lock")
+
+/** The lyra process holding the lock, if one does: a live one on this host, or one on another host (which cannot be checked). */
+export const holder = (file: string): Effect.Effect<Holder | undefined> =>
+  Effect.sync(() => {
+    const found = readHolder(file)
+    return found === undefined || (found.host === os.hostname() && !isAlive(found.pid)) ? undefined : found
+  })
 
 /**
  * Holds `<library>/.lyra/lock` for the scope: one writer per library. A lock

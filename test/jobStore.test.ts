@@ -169,7 +169,7 @@ describe("JobStoreSqlite on disk", () => {
     })
   })
 
-  it.effect("one writer per library: a live holder is named, a dead one is taken over", () => {
+  it.effect("one writer per library: a live holder is named, a dead one is taken over, another host's is named", () => {
     const dir = tempDir()
     const filename = join(dir, ".lyra", "state.db")
     const lock = join(dir, ".lyra", "lock")
@@ -191,6 +191,14 @@ describe("JobStoreSqlite on disk", () => {
       }
       yield* Effect.promise(() => new Promise((resolve) => other.once("exit", resolve)))
       yield* Effect.flatMap(JobStore, (store) => store.jobs).pipe(Effect.provide(JobStoreSqlite.layer({ filename })))
+
+      // A holder on another host (a network share) cannot be checked: it is named, with how to clear a stale lock.
+      writeFileSync(lock, JSON.stringify({ pid: 4242, host: "elsewhere", since: 0 }))
+      const shared = yield* Effect.exit(
+        Effect.flatMap(JobStore, (store) => store.jobs).pipe(Effect.provide(JobStoreSqlite.layer({ filename })))
+      )
+      assert.include(String(shared), `another lyra (pid 4242 on elsewhere, running since 1970-01-01T00:00:00.000Z)`)
+      assert.include(String(shared), `if it is gone, delete ${lock}`)
     })
   })
 })

@@ -19,9 +19,13 @@ const isAlive = (pid: number) => {
   }
 }
 
+/** The lock's holder; a lock file that names none (half-written, garbled) holds nothing. */
 const readHolder = (file: string): Holder | undefined => {
   try {
-    return JSON.parse(fs.readFileSync(file, "utf8")) as Holder
+    const found = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Holder> | null
+    return typeof found?.pid === "number" && typeof found.host === "string" && typeof found.since === "number"
+      ? found as Holder
+      : undefined
   } catch {
     return undefined
   }
@@ -30,17 +34,20 @@ const readHolder = (file: string): Holder | undefined => {
 /** The lock file beside a library's state file. */
 export const lockFileFor = (stateFile: string) => path.join(path.dirname(stateFile), "lock")
 
-/** The lyra process holding the lock, if one does: a live one on this host, or one on another host (which cannot be checked). */
-export const holder = (file: string): Effect.Effect<Holder | undefined> =>
-  Effect.sync(() => {
-    const found = readHolder(file)
-    return found === undefined || (found.host === os.hostname() && !isAlive(found.pid)) ? undefined : found
-  })
+/** The lyra holding the lock, if one does: a live one on this host, or one on another host (which cannot be checked). */
+const liveHolder = (file: string): Holder | undefined => {
+  const found = readHolder(file)
+  return found === undefined || (found.host === os.hostname() && !isAlive(found.pid)) ? undefined : found
+}
+
+/** The lyra holding the lock, if one does (see liveHolder). */
+export const holder = (file: string): Effect.Effect<Holder | undefined> => Effect.sync(() => liveHolder(file))
 
 /**
  * Holds `<library>/.lyra/lock` for the scope: one writer per library. A lock
- * left by a process that is gone (a crash, `kill -9`) is taken over; a live
- * holder is named in the refusal.
+ * left by a process of this host that is gone (a crash, `kill -9`) is taken
+ * over; a live holder is named in the refusal, and so is one on another host
+ * (a library on a network share), whose liveness cannot be checked.
  */
 export const acquire = (file: string) =>
   Effect.acquireRelease(
@@ -54,12 +61,9 @@ export const acquire = (file: string) =>
               return
             } catch (error) {
               if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error
-              const holder = readHolder(file)
-              if (holder !== undefined && holder.host === me.host && isAlive(holder.pid) && holder.pid !== me.pid) {
-                throw new JobStoreError({
-                  message: `another lyra (pid ${holder.pid}, running since ${new Date(holder.since).toISOString()}) `
-                    + `is writing to this library; wait for it to finish or stop it`
-                })
+              const other = liveHolder(file)
+              if (other !== undefined && !(other.host === me.host && other.pid === me.pid)) {
+                throw new JobStoreError({ message: refusal(other, file) })
               }
               fs.rmSync(file, { force: true })
             }
@@ -73,3 +77,11 @@ export const acquire = (file: string) =>
       })),
     () => Effect.sync(() => fs.rmSync(file, { force: true }))
   )
+
+const refusal = (other: Holder, file: string) => {
+  const since = new Date(other.since).toISOString()
+  return other.host === os.hostname()
+    ? `another lyra (pid ${other.pid}, running since ${since}) is writing to this library; wait for it to finish or stop it`
+    : `another lyra (pid ${other.pid} on ${other.host}, running since ${since}) is writing to this library; `
+      + `if it is gone, delete ${file}`
+}

@@ -17,7 +17,7 @@ import { download } from "../src/programs/download.js"
 import { ProviderRegistry } from "../src/services/ProviderRegistry.js"
 import { tempFolder } from "./support/osFaults.js"
 import type { Handler } from "./subsonicServer.js"
-import { failed, ok, password, startServer, user, validToken } from "./subsonicServer.js"
+import { failed, handshake, ok, password, startServer, user } from "./subsonicServer.js"
 
 // After any job, whether it succeeds, fails or is interrupted, nothing of it
 // stays behind: no fiber, no socket, no file handle, no timer. The live layers
@@ -31,12 +31,9 @@ type Mode = "ok" | "broken" | "stall"
 
 /** One album of four tracks; `broken` answers 500 to downloads; `stall` sends a little of each, then nothing. */
 const leakServer = (state: { mode: Mode; stalled: Deferred.Deferred<void> }): Handler => (request) => {
-  if (!validToken(request.params)) return failed(40, "Wrong username or password")
+  const common = handshake(request)
+  if (common !== undefined) return common
   switch (request.method) {
-    case "ping":
-      return ok()
-    case "getOpenSubsonicExtensions":
-      return ok({ openSubsonicExtensions: [] })
     case "getAlbum":
       return ok({
         album: {

@@ -14,7 +14,7 @@ import { download } from "../src/programs/download.js"
 import { MusicApi } from "../src/services/MusicApi.js"
 import { ProviderRegistry } from "../src/services/ProviderRegistry.js"
 import type { Handler } from "./subsonicServer.js"
-import { failed, ok, password, startServer, user, validToken } from "./subsonicServer.js"
+import { failed, handshake, ok, password, startServer, user } from "./subsonicServer.js"
 
 const content = (seed: number, size: number) => Uint8Array.from({ length: size }, (_, i) => (i * seed + 13) % 256)
 
@@ -46,13 +46,10 @@ const albumServer = (): Handler => {
     contentType: "audio/flac"
   })
   return (request) => {
-    if (!validToken(request.params)) return failed(40, "Wrong username or password")
+    const common = handshake(request)
+    if (common !== undefined) return common
     const id = request.params.get("id") ?? ""
     switch (request.method) {
-      case "ping":
-        return ok()
-      case "getOpenSubsonicExtensions":
-        return ok({ openSubsonicExtensions: [] })
       case "getAlbum":
         return ok({
           album: {
@@ -179,13 +176,10 @@ const tieredServer = (transcodes: boolean): Handler => {
     "mp-3": { suffix: "mp3", bitRate: 128, contentType: "audio/mpeg", bytes: content(7, 5_000) }
   }
   return (request) => {
-    if (!validToken(request.params)) return failed(40, "Wrong username or password")
+    const common = handshake(request)
+    if (common !== undefined) return common
     const original = originals[(request.params.get("id") ?? "") as keyof typeof originals]
     switch (request.method) {
-      case "ping":
-        return ok()
-      case "getOpenSubsonicExtensions":
-        return ok({ openSubsonicExtensions: [] })
       case "getAlbum":
         return ok({
           album: {

@@ -36,6 +36,19 @@ export const validToken = (params: URLSearchParams) => {
 }
 
 /**
+ * What every test server answers alike: wrong credentials, `ping` and an empty
+ * extension list; `undefined` for any other method, which the caller answers.
+ */
+export const handshake = (request: SeenRequest): HttpServerResponse.HttpServerResponse | undefined =>
+  !validToken(request.params)
+    ? failed(40, "Wrong username or password")
+    : request.method === "ping"
+    ? ok()
+    : request.method === "getOpenSubsonicExtensions"
+    ? ok({ openSubsonicExtensions: [] })
+    : undefined
+
+/**
  * A real HTTP server on 127.0.0.1 for the scope (@effect/platform-node's
  * NodeHttpServer), answering `/rest/<method>` with `handler`; answers its base
  * URL and the requests it saw.

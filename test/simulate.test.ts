@@ -176,6 +176,18 @@ describe("lyra simulate", () => {
       assert.strictEqual(report.requests.rateLimited, 0)
     }))
 
+  it.effect("--quality predicts the job at that tier: MP3s are fewer bytes, and the settings say so", () =>
+    Effect.gen(function*() {
+      const lossless = JSON.parse((yield* lyra(["simulate", "--json", ...quick])).out)
+      const low = yield* lyra(["simulate", "--json", ...quick, "--quality", "low"])
+      assert.strictEqual(low.code, 0, low.err)
+      const report = JSON.parse(low.out)
+      assert.strictEqual(report.settings.quality, "low")
+      assert.strictEqual(report.catalog.tracks, lossless.catalog.tracks)
+      assert.isBelow(report.catalog.bytes, lossless.catalog.bytes / 3)
+      assert.match((yield* lyra(["simulate", ...quick, "--quality", "low"])).out, /\nsettings .* --quality low/)
+    }))
+
   it.effect("--svg writes the chart", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

@@ -32,6 +32,7 @@ const simulateOptions = {
   onQuota: jobOptions.onQuota,
   maxBandwidth: jobOptions.maxBandwidth,
   retries: jobOptions.retries,
+  quality: jobOptions.quality,
   cpu: jobOptions.cpu,
   tagCost: Options.text("tag-cost").pipe(
     Options.filterMap((text) => Option.fromNullable(parseMillis(text)), "--tag-cost: expected a duration such as 20ms"),
@@ -83,6 +84,7 @@ export const simulateCommand = Command.make(
       ...(options.inputs.length > 0 ? { inputs: options.inputs } : {}),
       settings: {
         ...defaultJobSettings,
+        quality: options.quality,
         albums: options.albums,
         tracks: options.tracks,
         tracksPerAlbum: Option.getOrElse(options.tracksPerAlbum, () => options.tracks)

@@ -1,3 +1,4 @@
+import type { Quality } from "../domain/Quality.js"
 import * as SimProfile from "../layers/sim/SimProfile.js"
 import { occupancy } from "./Occupancy.js"
 import type { SimulationRun } from "./simulate.js"
@@ -45,6 +46,7 @@ export interface SimulationReport {
     readonly burst: number | null
     readonly retries: number
     readonly maxBandwidth: number | null
+    readonly quality: Quality
   }
   /** Albums (playlists, singles), distinct tracks, and their placements (a track on a compilation too is placed twice). */
   readonly catalog: { readonly groups: number; readonly tracks: number; readonly placements: number; readonly bytes: number }
@@ -194,7 +196,8 @@ export const fromRun = (run: SimulationRun): SimulationReport => {
       rate: limits.rate?.perSecond ?? null,
       burst: limits.rate?.burst ?? null,
       retries: retry.retries,
-      maxBandwidth: limits.maxBandwidth ?? null
+      maxBandwidth: limits.maxBandwidth ?? null,
+      quality: settings.quality
     },
     catalog: {
       groups: timeline.groups.length,

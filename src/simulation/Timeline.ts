@@ -19,8 +19,8 @@ export interface TrackSpan {
   finishedAt: number | undefined
   state: FinalState | undefined
   reason: string | undefined
-  /** The size announced when it was queued, if known. */
-  readonly sizeBytes: number | undefined
+  /** The size announced when it was queued, if known; then the size of what it transferred (another quality's, say). */
+  sizeBytes: number | undefined
   bytes: number
   retries: number
 }
@@ -95,6 +95,11 @@ export class Timeline {
           span.reason = event.reason
           span.bytes = event.bytes ?? span.bytes
         }
+        return
+      }
+      case "TrackBytes": {
+        const span = this.tracksByItem.get(event.item)
+        if (span !== undefined && event.totalBytes !== undefined) span.sizeBytes = event.totalBytes
         return
       }
       case "Retrying": {

@@ -1,4 +1,5 @@
 import { formatBytes, formatDuration, formatRate } from "../domain/Format.js"
+import { defaultJobSettings } from "../domain/JobSettings.js"
 import type { LevelReport, SimulationReport } from "./SimulationReport.js"
 
 const bars = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] as const
@@ -20,7 +21,8 @@ export const settingsFlags = (settings: SimulationReport["settings"]): string =>
     `--api ${settings.api}`,
     ...(settings.rate === null ? [] : [`--rate ${+settings.rate.toFixed(3)}`, `--burst ${settings.burst}`]),
     `--retries ${settings.retries}`,
-    ...(settings.maxBandwidth === null ? [] : [`--max-bandwidth ${settings.maxBandwidth}`])
+    ...(settings.maxBandwidth === null ? [] : [`--max-bandwidth ${settings.maxBandwidth}`]),
+    ...(settings.quality === defaultJobSettings.quality ? [] : [`--quality ${settings.quality}`])
   ].join(" ")
 
 const labels: Record<LevelReport["name"], string> = {

@@ -5,7 +5,7 @@ import type { Candidate, Trial, TuneResult } from "./tune.js"
 
 const quote = (text: string) => /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
 
-const flagsOf = (candidate: Candidate, retries: number) =>
+const flagsOf = (candidate: Candidate, settings: SimulationReport["settings"]) =>
   settingsFlags({
     albums: candidate.albums,
     tracks: candidate.tracks,
@@ -13,8 +13,9 @@ const flagsOf = (candidate: Candidate, retries: number) =>
     api: candidate.api,
     rate: candidate.rate,
     burst: candidate.burst,
-    retries,
-    maxBandwidth: null
+    retries: settings.retries,
+    maxBandwidth: null,
+    quality: settings.quality
   })
 
 /** The recommendation as a command line: the job's inputs, the settings, and the `--sim` entries given. */
@@ -22,7 +23,7 @@ export const commandLine = (result: TuneResult, report: SimulationReport, simEnt
   [
     "lyra download",
     ...report.inputs.map(quote),
-    flagsOf(result.best.candidate, report.settings.retries),
+    flagsOf(result.best.candidate, report.settings),
     ...(report.settings.maxBandwidth === null ? [] : [`--max-bandwidth ${report.settings.maxBandwidth}`]),
     ...simEntries.map((entry) => `--sim ${quote(entry)}`)
   ].join(" ")
@@ -36,14 +37,14 @@ export const configOf = (candidate: Candidate) => ({
   ...(candidate.rate === null ? {} : { rate: candidate.rate, burst: candidate.burst })
 })
 
-const trialLine = (label: string, trial: Trial, retries: number) =>
+const trialLine = (label: string, trial: Trial, settings: SimulationReport["settings"]) =>
   `${label.padEnd(16)}${formatDuration(trial.makespanMillis).padStart(9)}${String(trial.rateLimited).padStart(6)}  ${
-    flagsOf(trial.candidate, retries)
+    flagsOf(trial.candidate, settings)
   }`
 
 /** The terminal summary of a search. */
 export const renderTune = (result: TuneResult, report: SimulationReport, simEntries: ReadonlyArray<string>) => {
-  const retries = report.settings.retries
+  const settings = report.settings
   const { baseline, best } = result
   const speedup = best.makespanMillis > 0 ? baseline.makespanMillis / best.makespanMillis : 1
   const saved = baseline.makespanMillis > 0 ? 1 - best.makespanMillis / baseline.makespanMillis : 0
@@ -57,8 +58,8 @@ export const renderTune = (result: TuneResult, report: SimulationReport, simEntr
     `goal: the shortest makespan with at most ${result.max429} × 429`,
     "",
     `${"".padEnd(16)}${"makespan".padStart(9)}${"429s".padStart(6)}  settings`,
-    trialLine("defaults", baseline, retries),
-    trialLine("recommended", best, retries),
+    trialLine("defaults", baseline, settings),
+    trialLine("recommended", best, settings),
     "",
     best === baseline
       ? "gain            none found: these settings are already the best tried"
@@ -75,7 +76,7 @@ export const renderTune = (result: TuneResult, report: SimulationReport, simEntr
     `  ${JSON.stringify(configOf(best.candidate))}`,
     "",
     `${"trials".padEnd(16)}${"makespan".padStart(9)}${"429s".padStart(6)}  settings`,
-    ...result.trials.map((trial, i) => trialLine(`${String(i + 1).padStart(2)} ${trial.phase}`, trial, retries))
+    ...result.trials.map((trial, i) => trialLine(`${String(i + 1).padStart(2)} ${trial.phase}`, trial, settings))
   ]
   return lines.join("\n")
 }

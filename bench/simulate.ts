@@ -66,17 +66,37 @@ const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !n
 
 const ticks = 100 // USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s on Linux.
 
-const readProc = (pid: number) => {
+const readOne = (pid: number) => {
   try {
     const status = readFileSync(`/proc/${pid}/status`, "utf8")
     const hwm = /^VmHWM:\s+(\d+)\s+kB$/m.exec(status)
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
     const cpu = (Number(fields[11]) + Number(fields[12])) * 1000 / ticks
-    return { hwm: hwm === null ? undefined : Number(hwm[1]) * 1024, cpuMillis: cpu }
+    const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(" ").filter((id) => id !== "").map(Number)
+    return { hwm: hwm === null ? 0 : Number(hwm[1]) * 1024, cpuMillis: cpu, children }
   } catch {
     return undefined // already gone
   }
+}
+
+/**
+ * `lyra simulate` runs in a second node that bin/lyra.js starts and waits for
+ * (see src/cli/launch.ts), so the figures are the whole tree's: peak RSS as the
+ * sum of each process's peak, and CPU time summed.
+ */
+const readProc = (pid: number): { readonly hwm: number; readonly cpuMillis: number } | undefined => {
+  const one = readOne(pid)
+  if (one === undefined) return undefined
+  let { cpuMillis, hwm } = one
+  for (const child of one.children) {
+    const below = readProc(child)
+    if (below !== undefined) {
+      hwm += below.hwm
+      cpuMillis += below.cpuMillis
+    }
+  }
+  return { hwm, cpuMillis }
 }
 
 interface Sample {
@@ -103,8 +123,10 @@ const runOnce = (tracks: number): Promise<Sample> =>
     child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")))
     const poll = setInterval(() => {
       const proc = child.pid === undefined ? undefined : readProc(child.pid)
-      if (proc?.hwm !== undefined) peak = Math.max(peak ?? 0, proc.hwm)
-      if (proc !== undefined) cpu = proc.cpuMillis
+      if (proc !== undefined) {
+        peak = Math.max(peak ?? 0, proc.hwm)
+        cpu = Math.max(cpu ?? 0, proc.cpuMillis)
+      }
     }, 20)
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutSeconds * 1000)
     child.on("error", (error) => {

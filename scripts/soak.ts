@@ -9,7 +9,8 @@
  * getAlbum requests broken in every way the proxy knows) into a fresh folder
  * on disk; every track is checked (intact, failed with a reason, corrupt or
  * hung), then the folder is deleted. The process's RSS is sampled throughout
- * (after a GC when node runs with --expose-gc, as the npm script does).
+ * (after a GC when node runs with --expose-gc, as the npm script does). The npm
+ * script also sets MALLOC_ARENA_MAX=2, as bin/lyra.js does for the CLI.
  *
  * Prints RSS at the start, after the first round, every few minutes, and at
  * the end; then the faults injected by kind against the outcome of what they

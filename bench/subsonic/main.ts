@@ -622,6 +622,7 @@ const main = async () => {
     process.exit(130)
   })
   try {
+    // Run as a user runs it: the executable itself, so that its shebang's node and malloc settings apply.
     const lyra = join(repo, "bin", "lyra.js")
     const inputs = manifest.artists.map((id) => `subsonic:artist:${id}`)
     const lyraEnv = {
@@ -641,18 +642,18 @@ const main = async () => {
     writeFileSync(join(run, "aria2.txt"), urls.map((u) => `${u.url}\n  out=${u.out}\n`).join(""))
     writeFileSync(join(run, "curl.txt"), urls.map((u) => `url = "${u.url}"\noutput = "${u.out}"\n`).join(""))
     const runs: ReadonlyArray<Run> = [
-      { name: "lyra adaptive", command: process.execPath, args: [lyra, "download", ...inputs, "--out", "lib", "--quiet"], requests: lyraRequests, env: lyraEnv },
+      { name: "lyra adaptive", command: lyra, args: ["download", ...inputs, "--out", "lib", "--quiet"], requests: lyraRequests, env: lyraEnv },
       {
         name: `lyra --rate ${rate}`,
-        command: process.execPath,
-        args: [lyra, "download", ...inputs, "--out", "lib", "--quiet", "--rate", String(rate)],
+        command: lyra,
+        args: ["download", ...inputs, "--out", "lib", "--quiet", "--rate", String(rate)],
         requests: lyraRequests,
         env: lyraEnv
       },
       {
         name: "lyra sequential",
-        command: process.execPath,
-        args: [lyra, "download", ...inputs, "--out", "lib", "--quiet", "--albums", "1", "--tracks", "1", "--api", "1"],
+        command: lyra,
+        args: ["download", ...inputs, "--out", "lib", "--quiet", "--albums", "1", "--tracks", "1", "--api", "1"],
         requests: lyraRequests,
         env: lyraEnv
       },

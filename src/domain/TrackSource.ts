@@ -39,4 +39,15 @@ export class TrackSource extends Data.Class<{
   readonly sizeBytes?: number | undefined
   /** Lower-case hex sha256 of the whole file, where the service knows it. */
   readonly sha256?: string | undefined
+  /**
+   * `false` when a broken transfer must start over rather than resume with a
+   * Range request: a live transcode need not give the same bytes twice, and
+   * with no size or checksum to check, a spliced file would go unnoticed.
+   */
+  readonly resumable?: boolean | undefined
+  /**
+   * Fewer bytes than this are an incomplete file, where the size is not known
+   * beforehand (a transcode ended early, its connection closed cleanly).
+   */
+  readonly minBytes?: number | undefined
 }> {}

@@ -40,7 +40,7 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
   const attempt = Effect.gen(function*() {
     const existing = yield* storage.inspect(path)
     let offset = existing.partialBytes
-    if (source.sizeBytes !== undefined && offset > source.sizeBytes) {
+    if ((source.sizeBytes !== undefined && offset > source.sizeBytes) || (source.resumable === false && offset > 0)) {
       yield* storage.discard(path)
       offset = 0
     }
@@ -86,6 +86,8 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
     )
     const mismatch = source.sizeBytes !== undefined && result.bytes !== source.sizeBytes
       ? `expected ${source.sizeBytes} bytes, got ${result.bytes}`
+      : source.minBytes !== undefined && result.bytes < source.minBytes
+      ? `ended after ${result.bytes} bytes, short of the ${source.minBytes} a whole file needs`
       : source.sha256 !== undefined && result.sha256 !== source.sha256.toLowerCase()
       ? `sha256 ${result.sha256.slice(0, 12)}… differs from the expected ${source.sha256.slice(0, 12)}…`
       : undefined

@@ -100,6 +100,14 @@ const lossyCodecs: ReadonlySet<string> = new Set(["mp3", "aac", "m4a", "ogg", "o
 /** What servers call MP3 in a Content-Type. */
 const mp3MediaTypes: ReadonlyArray<string> = ["audio/mpeg", "audio/mp3", "audio/mpeg3"]
 
+/**
+ * The fewest bytes a whole transcode of `seconds` at `kbps` can have: a quarter
+ * of its nominal size, so that a variable-rate encode of quiet music passes and
+ * one that ended early (its connection closed cleanly) does not.
+ */
+const transcodeFloor = (seconds: number | undefined, kbps: number) =>
+  seconds === undefined || !(seconds >= 1) ? undefined : Math.floor(seconds * kbps * 125 / 4)
+
 /** The file extension for a song's suffix; a server's odd suffix (`../x`, `a b`) gives none of its own. */
 const containerOf = (suffix: string | undefined) => suffix !== undefined && /^[a-z0-9]{1,8}$/.test(suffix) ? suffix : "bin"
 
@@ -270,8 +278,13 @@ export const fromClient = Effect.fnUntraced(function*(client: SubsonicClient) {
         })
       }
       const url = yield* client.signedUrl("stream", { id: track.id, format: "mp3", maxBitRate: String(kbps) })
-      // A transcode's size is known only once it is made.
-      return new TrackSource({ body: { _tag: "HttpBody", url, headers: {}, mediaTypes: mp3MediaTypes }, container: "mp3" })
+      // A transcode's size is known only once it is made, and it may differ from one request to the next.
+      return new TrackSource({
+        body: { _tag: "HttpBody", url, headers: {}, mediaTypes: mp3MediaTypes },
+        container: "mp3",
+        resumable: false,
+        minBytes: transcodeFloor(track.durationSeconds, kbps)
+      })
     }),
     cover: Effect.fn("SubsonicProvider.cover")(function*(track: Track, resolution: number) {
       const id = coverArt.get(track.id) ?? track.albumId ?? track.id

@@ -251,12 +251,16 @@ describe("lyra as a process: interruption", () => {
       const status = Effect.gen(function*() {
         const run = yield* spawnLyra(["status", "--out", out])
         assert.strictEqual((yield* run.exit("10 seconds")).code, 0, run.output())
-        return run.output().split("\n")[0]!
+        return run.output()
       })
-      assert.match(yield* status, /^job 1: sim:artist:1 \(running: pid \d+ on .+\)$/)
+      const live = yield* status
+      assert.match(live.split("\n")[0]!, /^job 1: sim:artist:1 \(running: pid \d+ on .+\)$/)
+      assert.notInclude(live, "lyra resume", "a job that runs is not to be resumed")
       yield* lyra.signal("SIGKILL")
       yield* lyra.exit("10 seconds")
-      assert.strictEqual(yield* status, "job 1: sim:artist:1 (interrupted)")
+      const gone = yield* status
+      assert.strictEqual(gone.split("\n")[0], "job 1: sim:artist:1 (interrupted)")
+      assert.include(gone, `continue it: lyra resume 1 --out ${out}`)
     }), { timeout: 60_000 })
 
   it.scopedLive("a run to the end exits 0 and leaves exactly the planned library", () =>

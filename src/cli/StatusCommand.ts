@@ -64,7 +64,8 @@ export const statusCommand = Command.make(
       for (const failure of failures) yield* Console.log(`  ${failure.label}: ${failure.error ?? "no reason recorded"}`)
       yield* Console.log(`retry them: lyra retry-failed ${job.id} --out ${options.out}`)
     }
-    if (job.state === "running" || job.state === "interrupted") {
+    // A job its lyra still runs continues by itself; one whose lyra is gone is shown as interrupted.
+    if (job.state === "interrupted") {
       yield* Console.log(`continue it: lyra resume ${job.id} --out ${options.out}`)
     }
   })

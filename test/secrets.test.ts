@@ -124,12 +124,23 @@ const closedPort = Effect.promise(() =>
   })
 )
 
+/** A file's bytes; none if it went away since it was listed (SQLite's journal comes and goes while lyra runs). */
+const bytesOf = (path: string): Buffer | undefined => {
+  try {
+    return statSync(path).isFile() ? readFileSync(path) : undefined
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw error
+  }
+}
+
 /** Every file under `dir`, as [relative path, bytes]. */
 const everyFile = (dir: string): ReadonlyArray<readonly [string, Buffer]> =>
   existsSync(dir)
-    ? readdirSync(dir, { recursive: true, encoding: "utf8" })
-      .filter((entry) => statSync(join(dir, entry)).isFile())
-      .map((entry) => [entry, readFileSync(join(dir, entry))] as const)
+    ? readdirSync(dir, { recursive: true, encoding: "utf8" }).flatMap((entry) => {
+      const bytes = bytesOf(join(dir, entry))
+      return bytes === undefined ? [] : [[entry, bytes] as const]
+    })
     : []
 
 /** One thing a run produced, to search. */

@@ -1,9 +1,9 @@
 import { existsSync, readdirSync, readlinkSync } from "node:fs"
 import { join } from "node:path"
-import { HttpClient, HttpServerResponse } from "@effect/platform"
+import { HttpServerResponse } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Duration, Effect, Exit, Fiber, Layer, Redacted, Stream, Supervisor } from "effect"
+import { Deferred, Duration, Effect, Exit, Fiber, Layer, Stream, Supervisor } from "effect"
 import { defaultJobSettings } from "../src/domain/JobSettings.js"
 import * as EngineLayer from "../src/layers/EngineLayer.js"
 import * as HttpClientLive from "../src/layers/HttpClientLive.js"
@@ -11,13 +11,10 @@ import * as HttpTransportLive from "../src/layers/HttpTransportLive.js"
 import * as JobStoreSqlite from "../src/layers/JobStoreSqlite.js"
 import * as ProgressRecorder from "../src/layers/ProgressRecorder.js"
 import * as StorageLive from "../src/layers/StorageLive.js"
-import * as SubsonicClient from "../src/layers/subsonic/SubsonicClient.js"
-import * as SubsonicProvider from "../src/layers/subsonic/SubsonicProvider.js"
 import { download } from "../src/programs/download.js"
-import { ProviderRegistry } from "../src/services/ProviderRegistry.js"
 import { tempFolder } from "./support/osFaults.js"
 import type { Handler } from "./subsonicServer.js"
-import { failed, handshake, ok, password, startServer, user } from "./subsonicServer.js"
+import { failed, handshake, ok, startServer, subsonicRegistry } from "./subsonicServer.js"
 
 // After any job, whether it succeeds, fails or is interrupted, nothing of it
 // stays behind: no fiber, no socket, no file handle, no timer. The live layers
@@ -76,17 +73,7 @@ const leakServer = (state: { mode: Mode; stalled: Deferred.Deferred<void> }): Ha
 /** The whole live engine for one job: its own HTTP pool, the disk, SQLite; built and closed with the job. */
 const liveEngine = (base: string, library: string) => {
   const http = HttpClientLive.layer()
-  const providers = Layer.effect(
-    ProviderRegistry,
-    Effect.gen(function*() {
-      const client = SubsonicClient.make(
-        { baseUrl: base, auth: { _tag: "Password", user, password: Redacted.make(password) } },
-        yield* HttpClient.HttpClient
-      )
-      const provider = yield* SubsonicProvider.fromClient(client)
-      return new Map([[provider.name, provider]])
-    })
-  ).pipe(Layer.provide(http))
+  const providers = subsonicRegistry(base, http)
   return EngineLayer.make({
     providers,
     storage: StorageLive.layer(library).pipe(Layer.provide(NodeContext.layer)),

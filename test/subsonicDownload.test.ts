@@ -1,6 +1,6 @@
-import { HttpClient, HttpServerResponse } from "@effect/platform"
+import { HttpServerResponse } from "@effect/platform"
 import { assert, describe, it } from "@effect/vitest"
-import { Duration, Effect, Layer, Redacted, Stream } from "effect"
+import { Duration, Effect, Layer, Stream } from "effect"
 import { defaultJobSettings } from "../src/domain/JobSettings.js"
 import * as EngineLayer from "../src/layers/EngineLayer.js"
 import * as HttpClientLive from "../src/layers/HttpClientLive.js"
@@ -8,13 +8,10 @@ import * as HttpTransportLive from "../src/layers/HttpTransportLive.js"
 import { ProgressRecorder } from "../src/layers/ProgressRecorder.js"
 import * as ProgressRecorderLayer from "../src/layers/ProgressRecorder.js"
 import * as StorageMemory from "../src/layers/StorageMemory.js"
-import * as SubsonicClient from "../src/layers/subsonic/SubsonicClient.js"
-import * as SubsonicProvider from "../src/layers/subsonic/SubsonicProvider.js"
 import { download } from "../src/programs/download.js"
 import { MusicApi } from "../src/services/MusicApi.js"
-import { ProviderRegistry } from "../src/services/ProviderRegistry.js"
 import type { Handler } from "./subsonicServer.js"
-import { failed, handshake, ok, password, startServer, user } from "./subsonicServer.js"
+import { failed, handshake, ok, password, startServer, subsonicRegistry } from "./subsonicServer.js"
 
 const content = (seed: number, size: number) => Uint8Array.from({ length: size }, (_, i) => (i * seed + 13) % 256)
 
@@ -91,17 +88,7 @@ const albumServer = (): Handler => {
 /** The engine over a subsonic provider for `base`, in memory, recording every event. */
 const engineFor = (base: string) => {
   const http = HttpClientLive.layer()
-  const registry = Layer.effect(
-    ProviderRegistry,
-    Effect.gen(function*() {
-      const client = SubsonicClient.make(
-        { baseUrl: base, auth: { _tag: "Password", user, password: Redacted.make(password) } },
-        yield* HttpClient.HttpClient
-      )
-      const provider = yield* SubsonicProvider.fromClient(client)
-      return new Map([[provider.name, provider]])
-    })
-  ).pipe(Layer.provide(http))
+  const registry = subsonicRegistry(base, http)
   const storage = StorageMemory.layer()
   return EngineLayer.make({
     providers: registry,

@@ -1,8 +1,12 @@
-import { HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpClient, HttpServer, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Context, Effect, Layer } from "effect"
+import { Context, Effect, Layer, Redacted } from "effect"
 import { createHash } from "node:crypto"
 import { createServer } from "node:http"
+import type { SubsonicClientOptions } from "../src/layers/subsonic/SubsonicClient.js"
+import * as SubsonicClient from "../src/layers/subsonic/SubsonicClient.js"
+import * as SubsonicProvider from "../src/layers/subsonic/SubsonicProvider.js"
+import { ProviderRegistry } from "../src/services/ProviderRegistry.js"
 
 /** One request as the test server saw it. */
 export interface SeenRequest {
@@ -76,3 +80,22 @@ export const startServer = (handler: Handler) =>
     const base = address._tag === "TcpAddress" ? `http://127.0.0.1:${address.port}` : ""
     return { base, seen }
   })
+
+/** A registry of just the subsonic provider, signed in as `user` to the test server at `base`, over `http`. */
+export const subsonicRegistry = (
+  base: string,
+  http: Layer.Layer<HttpClient.HttpClient>,
+  options?: SubsonicClientOptions
+): Layer.Layer<ProviderRegistry> =>
+  Layer.effect(
+    ProviderRegistry,
+    Effect.gen(function*() {
+      const client = SubsonicClient.make(
+        { baseUrl: base, auth: { _tag: "Password", user, password: Redacted.make(password) } },
+        yield* HttpClient.HttpClient,
+        options
+      )
+      const provider = yield* SubsonicProvider.fromClient(client)
+      return new Map([[provider.name, provider]])
+    })
+  ).pipe(Layer.provide(http))

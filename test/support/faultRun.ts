@@ -4,9 +4,9 @@
  * every track: intact, failed with a reason, corrupt or hung. Shared by
  * test/faults.test.ts, bench/faults.ts and scripts/soak.ts.
  */
-import { FileSystem, HttpClient } from "@effect/platform"
+import { FileSystem } from "@effect/platform"
 import { NodeContext } from "@effect/platform-node"
-import { Duration, Effect, Layer, Redacted } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { createHash } from "node:crypto"
 import { defaultJobSettings } from "../../src/domain/JobSettings.js"
 import type { LimitSettings } from "../../src/domain/LimitSettings.js"
@@ -20,13 +20,10 @@ import * as ProgressRecorderLayer from "../../src/layers/ProgressRecorder.js"
 import * as StorageLive from "../../src/layers/StorageLive.js"
 import * as StorageMemory from "../../src/layers/StorageMemory.js"
 import type { SubsonicClientOptions } from "../../src/layers/subsonic/SubsonicClient.js"
-import * as SubsonicClient from "../../src/layers/subsonic/SubsonicClient.js"
-import * as SubsonicProvider from "../../src/layers/subsonic/SubsonicProvider.js"
 import type { JobReport } from "../../src/programs/JobReport.js"
 import { download } from "../../src/programs/download.js"
 import type { RetryPolicy } from "../../src/services/RetryPolicy.js"
-import { ProviderRegistry } from "../../src/services/ProviderRegistry.js"
-import { password, user } from "../subsonicServer.js"
+import { subsonicRegistry } from "../subsonicServer.js"
 
 export interface FaultRunSettings {
   readonly transport: TransportTimeouts
@@ -92,18 +89,7 @@ const readTree = (root: string) =>
 /** The engine for the subsonic server at `base`, recording every event. */
 const engineFor = (base: string, settings: FaultRunSettings) => {
   const http = HttpClientLive.layer()
-  const registry = Layer.effect(
-    ProviderRegistry,
-    Effect.gen(function*() {
-      const client = SubsonicClient.make(
-        { baseUrl: base, auth: { _tag: "Password", user, password: Redacted.make(password) } },
-        yield* HttpClient.HttpClient,
-        settings.client
-      )
-      const provider = yield* SubsonicProvider.fromClient(client)
-      return new Map([[provider.name, provider]])
-    })
-  ).pipe(Layer.provide(http))
+  const registry = subsonicRegistry(base, http, settings.client)
   // On disk, the files are read back from the folder instead.
   const storage = settings.library._tag === "Memory"
     ? StorageMemory.layer()

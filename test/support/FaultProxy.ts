@@ -190,20 +190,24 @@ export const start = (upstream: string, initialPlan: FaultPlan) =>
         }
       }
 
-      /** Asks the real server, and hands its answer (status, headers, whole body) to `then`. */
-      const fetchWhole = (
-        req: http.IncomingMessage,
-        fail: () => void,
-        then: (status: number, headers: http.IncomingHttpHeaders, body: Buffer) => void
-      ) => {
-        const forward = http.request({
+      /** The same request to the real server, over the pooled agent; its answer goes to `onAnswer`. */
+      const forwardOf = (req: http.IncomingMessage, onAnswer: (answer: http.IncomingMessage) => void) =>
+        http.request({
           host: target.hostname,
           port: target.port,
           path: req.url,
           method: req.method,
           headers: { ...req.headers, host: target.host, connection: "keep-alive" },
           agent
-        }, (answer) => {
+        }, onAnswer)
+
+      /** Asks the real server, and hands its answer (status, headers, whole body) to `then`. */
+      const fetchWhole = (
+        req: http.IncomingMessage,
+        fail: () => void,
+        then: (status: number, headers: http.IncomingHttpHeaders, body: Buffer) => void
+      ) => {
+        const forward = forwardOf(req, (answer) => {
           const chunks: Array<Buffer> = []
           answer.on("data", (chunk: Buffer) => chunks.push(chunk))
           answer.on("end", () => then(answer.statusCode ?? 502, answer.headers, Buffer.concat(chunks)))
@@ -215,14 +219,7 @@ export const start = (upstream: string, initialPlan: FaultPlan) =>
 
       /** Asks the real server and streams its answer through untouched (plus `extra` headers). */
       const pass = (req: http.IncomingMessage, res: http.ServerResponse, extra: http.OutgoingHttpHeaders = {}) => {
-        const forward = http.request({
-          host: target.hostname,
-          port: target.port,
-          path: req.url,
-          method: req.method,
-          headers: { ...req.headers, host: target.host, connection: "keep-alive" },
-          agent
-        }, (answer) => {
+        const forward = forwardOf(req, (answer) => {
           res.writeHead(answer.statusCode ?? 502, { ...passHeaders(answer.headers), ...extra })
           answer.pipe(res)
           answer.on("error", () => res.destroy())

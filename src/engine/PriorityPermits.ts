@@ -12,8 +12,19 @@ const compare = (a: Priority, b: Priority): number => {
   return 0
 }
 
+/**
+ * A cap of its own within the level, for one album's tracks: a permit of the
+ * level is granted together with one of its group's, never one without the other.
+ */
+export interface Group {
+  free: number
+}
+
+export const makeGroup = (capacity: number): Group => ({ free: capacity })
+
 interface Waiter {
   readonly priority: Priority
+  readonly group: Group | undefined
   readonly latch: Deferred.Deferred<void>
   granted: boolean
 }
@@ -23,12 +34,20 @@ interface Waiter {
  * barging: a released permit goes straight to the best waiter. Effect's
  * Semaphore lets a newcomer take a freed permit first, which would let late
  * albums overtake early ones; here albums that started first finish first.
+ *
+ * A waiter may name a Group: it is served only while its group has room, and
+ * takes both at once. Taking the group's permit first, from a semaphore of its
+ * own, let the level's permit go to a later album while the next track of the
+ * album that freed it was still waking up.
  */
 export interface PriorityPermits {
   readonly capacity: number
   /** Permits held right now. */
   readonly inUse: () => number
-  readonly withPermit: (priority: Priority) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  readonly withPermit: (
+    priority: Priority,
+    group?: Group
+  ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
 export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
@@ -36,14 +55,32 @@ export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
     let free = capacity
     const waiters: Array<Waiter> = []
 
-    const release = () => {
-      const next = waiters.shift()
-      if (next === undefined) {
-        free++
-        return
+    const fits = (group: Group | undefined) => group === undefined || group.free > 0
+
+    const grant = (group: Group | undefined) => {
+      free--
+      if (group !== undefined) group.free--
+    }
+
+    /** Serves the best waiters whose group has room, while permits are free. */
+    const serve = () => {
+      for (let i = 0; i < waiters.length && free > 0;) {
+        const waiter = waiters[i]!
+        if (!fits(waiter.group)) {
+          i++
+          continue
+        }
+        waiters.splice(i, 1)
+        grant(waiter.group)
+        waiter.granted = true
+        Deferred.unsafeDone(waiter.latch, Effect.void)
       }
-      next.granted = true
-      Deferred.unsafeDone(next.latch, Effect.void)
+    }
+
+    const release = (group: Group | undefined) => {
+      free++
+      if (group !== undefined) group.free++
+      serve()
     }
 
     const enqueue = (waiter: Waiter) => {
@@ -52,19 +89,23 @@ export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
       waiters.splice(i, 0, waiter)
     }
 
-    const take = (priority: Priority, restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>) =>
+    const take = (
+      priority: Priority,
+      group: Group | undefined,
+      restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+    ) =>
       Effect.suspend(() => {
-        if (free > 0) {
-          free--
+        if (free > 0 && fits(group)) {
+          grant(group)
           return Effect.void
         }
         return Effect.flatMap(Deferred.make<void>(), (latch) => {
-          const waiter: Waiter = { priority, latch, granted: false }
+          const waiter: Waiter = { priority, group, latch, granted: false }
           enqueue(waiter)
           return restore(Deferred.await(latch)).pipe(
             Effect.onInterrupt(() =>
               Effect.sync(() => {
-                if (waiter.granted) release()
+                if (waiter.granted) release(group)
                 else waiters.splice(waiters.indexOf(waiter), 1)
               })
             )
@@ -75,9 +116,12 @@ export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
     return {
       capacity,
       inUse: () => capacity - free,
-      withPermit: (priority) => (self) =>
+      withPermit: (priority, group) => (self) =>
         Effect.uninterruptibleMask((restore) =>
-          Effect.zipRight(take(priority, restore), restore(self).pipe(Effect.ensuring(Effect.sync(release))))
+          Effect.zipRight(
+            take(priority, group, restore),
+            restore(self).pipe(Effect.ensuring(Effect.sync(() => release(group))))
+          )
         )
     }
   })

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import { planPath } from "../domain/SafePath.js"
 import type { Track } from "../domain/Track.js"
-import type { Priority } from "../engine/PriorityPermits.js"
+import type { Group, Priority } from "../engine/PriorityPermits.js"
 import type { ArchiveEntry } from "../services/JobStore.js"
 import { JobStore } from "../services/JobStore.js"
 import type { JobStoreError } from "../services/JobStoreError.js"
@@ -22,8 +22,8 @@ export interface Placement {
   /** The album, playlist or single this placement belongs to. */
   readonly parent: string
   readonly priority: Priority
-  /** The group's own cap on tracks in flight (t). */
-  readonly groupPermits: Effect.Semaphore
+  /** The group's own cap on tracks in flight (t), taken with the track level's permit. */
+  readonly groupPermits: Group
   /** The group's covers and the album folder, for post-processing. */
   readonly library?: TrackLibrary | undefined
   /** The archive's entry for the track, when the group read the archive for all its tracks at once. */
@@ -71,9 +71,9 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
       ...(outcome.sha256 === undefined ? {} : { sha256: outcome.sha256 })
     }).pipe(Effect.as(outcome))
 
-  // Group permit, then track permit: the fixed order that rules out lock cycles.
+  // The group's permit and the track level's, taken as one: no lock order between them to keep.
   const withPermits = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    self.pipe(job.trackPermits.withPermit(placement.priority), placement.groupPermits.withPermits(1))
+    job.trackPermits.withPermit(placement.priority, placement.groupPermits)(self)
 
   /** Puts a finished file that exists elsewhere in the library at this placement too. */
   const placeCopy = (from: string, bytes: number | undefined, sha256: string | undefined, reason: string) => {

@@ -11,6 +11,8 @@ export interface InFlight<A, E> {
     key: string,
     effect: Effect.Effect<A, E, R>
   ) => Effect.Effect<{ readonly value: A; readonly owner: boolean }, E, R>
+  /** Records `value` as the run of `key`, if `key` is new; false if a run was already there. */
+  readonly settle: (key: string, value: A) => boolean
 }
 
 export const make = <A, E>(): Effect.Effect<InFlight<A, E>> =>
@@ -32,6 +34,13 @@ export const make = <A, E>(): Effect.Effect<InFlight<A, E>> =>
             Effect.map((value) => ({ value, owner: true })),
             Effect.onInterrupt(() => Deferred.interrupt(deferred))
           )
-        })
+        }),
+      settle: (key, value) => {
+        if (entries.has(key)) return false
+        const deferred = Deferred.unsafeMake<A, E>(FiberId.none)
+        Deferred.unsafeDone(deferred, Effect.succeed(value))
+        entries.set(key, deferred)
+        return true
+      }
     }
   })

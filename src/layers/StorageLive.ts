@@ -1,4 +1,5 @@
 import { createHash, type Hash } from "node:crypto"
+import * as NodeFs from "node:fs"
 import * as FileSystem from "@effect/platform/FileSystem"
 import * as Path from "@effect/platform/Path"
 import type { PlatformError } from "@effect/platform/Error"
@@ -79,18 +80,28 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
           Effect.mapError(folderError(relative))
         )
 
-      /** Size of a file, none if it does not exist. */
-      const sizeOf = Effect.fnUntraced(function*(relative: string, file: string) {
-        const info = yield* fs.stat(file).pipe(
-          Effect.asSome,
-          Effect.catchIf(isNotFound, () => Effect.succeedNone),
-          Effect.mapError(failWith(relative))
+      /**
+       * Size of a file, none if it does not exist. Node's own stat, not the FileSystem's: there a
+       * missing file, the usual answer here, costs an exception wrapped in a validated SystemError,
+       * about four times the stat itself (150 against 35 µs), twice per track on a re-run.
+       */
+      const sizeOf = (relative: string, file: string) =>
+        Effect.async<Option.Option<number>, StorageError>((resume) =>
+          NodeFs.stat(file, (error, info) => {
+            if (error === null) {
+              resume(
+                info.isFile()
+                  ? Effect.succeed(Option.some(info.size))
+                  : Effect.fail(new StorageError({ path: relative, reason: "a folder is in the way" }))
+              )
+            } else if (error.code === "ENOENT") {
+              resume(Effect.succeedNone)
+            } else {
+              const code = error.code ?? "unknown"
+              resume(Effect.fail(new StorageError({ path: relative, reason: reasonOfCode(code) ?? `stat failed (${code})` })))
+            }
+          })
         )
-        if (Option.isSome(info) && info.value.type !== "File") {
-          return yield* new StorageError({ path: relative, reason: "a folder is in the way" })
-        }
-        return Option.map(info, (found) => Number(found.size))
-      })
 
       const inspect = Effect.fn("Storage.inspect")(function*(relative: string) {
         const at = yield* locate(relative)

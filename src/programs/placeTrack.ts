@@ -99,6 +99,28 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
         })
     )
 
+  /**
+   * The archive's entry as this placement's outcome, if its file is whole at this very placement.
+   * Anything else, a file that cannot be read included, takes the usual way, which says what is wrong.
+   */
+  const keptInPlace: Effect.Effect<Option.Option<TrackOutcome>> =
+    job.settings.force || placement.archived === undefined || Option.isNone(placement.archived)
+      ? Effect.succeedNone
+      : Effect.suspend(() => {
+        const entry = (placement.archived as Option.Some<ArchiveEntry>).value
+        if (planPath(placement.segments, extensionOf(entry.path)) !== entry.path) return Effect.succeedNone
+        return Effect.map(storage.inspect(entry.path), (state) =>
+          state.finalBytes === entry.bytes
+            ? Option.some<TrackOutcome>({
+              state: "skipped",
+              path: entry.path,
+              bytes: entry.bytes,
+              sha256: entry.sha256,
+              reason: "already in the library"
+            })
+            : Option.none()).pipe(Effect.orElseSucceed(() => Option.none()))
+      })
+
   const fetch = Effect.gen(function*() {
     const source = yield* api.source(track, job.settings.quality)
     const path = planPath(placement.segments, source.container)
@@ -129,6 +151,11 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
     ),
     (download) => downloadThenPostProcess(job, track, placement.library, download, finish, withPermits)
   )
+
+  // A track the archive holds, whose file is whole right where this placement puts it, is done with
+  // before it waits for a slot: re-running a finished library costs a stat per track, not a download's work.
+  const kept = yield* keptInPlace
+  if (Option.isSome(kept) && job.tracks.settle(ref, kept.value)) return yield* finish(kept.value)
 
   const { owner, value: first } = yield* job.tracks.run(ref, fetchOnce)
   if (owner) return first

@@ -13,6 +13,9 @@ type Mutable<A> = { -readonly [K in keyof A]: A[K] }
  * cap, latencies and faults drawn from the provider's own Random, and the books
  * tests read. State is plain and synchronous: fibers interleave only at yields.
  */
+/** How far behind its schedule a transfer may be and still catch up. */
+const catchUpMillis = 50
+
 export class SimBackend {
   private tokens: number
   private refilledAt: number | undefined = undefined
@@ -105,11 +108,25 @@ export class SimBackend {
     return new TransientError({ provider, reason: `connection reset after ${entry.bytes ?? 0} bytes` })
   }
 
-  /** Pacing for bytes [from, to) of a transfer that started at `start`, rounded so sleeps add up exactly. */
-  paceMillis(start: number, from: number, to: number): number {
+  /**
+   * The per-connection bandwidth of a transfer from byte `start`, kept to the clock as a server keeps
+   * it: each chunk is due at an instant, rounded so waits add up exactly. A chunk sent late (a busy
+   * event loop on the live clock) is made up by the next ones, but by no more than `catchUpMillis`:
+   * a reader that stopped reading gets no burst.
+   */
+  pace(start: number): (from: number, to: number) => Effect.Effect<void> {
     const bandwidth = this.profile.bandwidth
-    if (!Number.isFinite(bandwidth)) return 0
-    return Math.round(((to - start) * 1000) / bandwidth) - Math.round(((from - start) * 1000) / bandwidth)
+    if (!Number.isFinite(bandwidth)) return () => Effect.void
+    let origin: number | undefined
+    const dueAt = (byte: number) => origin! + Math.round(((byte - start) * 1000) / bandwidth)
+    return (from, to) =>
+      Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        origin ??= now
+        const behind = now - dueAt(from)
+        if (behind > catchUpMillis) origin += behind - catchUpMillis
+        const wait = dueAt(to) - now
+        return wait > 0 ? Effect.sleep(wait) : Effect.void
+      })
   }
 
   readonly requests: Effect.Effect<ReadonlyArray<SimRequest>> = Effect.sync(() => this.log.map((entry) => ({ ...entry })))

@@ -107,10 +107,10 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
         ? offset + (hash32(profile.seed, "flip", trackId) % (content.size - offset))
         : undefined
       const reader = virtual ? undefined : new SimContentReader(content, offset)
+      const pace = backend.pace(offset)
       const body = Stream.unfoldEffect(offset, (position) => {
         if (position >= end) return Effect.succeed(Option.none())
         const next = Math.min(position + profile.chunkBytes, end)
-        const pace = backend.paceMillis(offset, position, next)
         const chunk = Effect.sync(() => {
           const bytes = reader === undefined ? zeroBytes(next - position) : reader.read(next - position)
           if (flipAt !== undefined && flipAt >= position && flipAt < next && corrupt.delete(trackId)) {
@@ -119,7 +119,7 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
           backend.sent(entry, trackId, bytes.length)
           return Option.some([bytes, next] as const)
         })
-        return pace > 0 ? Effect.zipRight(Effect.sleep(pace), chunk) : chunk
+        return Effect.zipRight(pace(position, next), chunk)
       })
       return breakAt === undefined
         ? body

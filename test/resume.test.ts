@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FastCheck as fc, Fiber, Option, Random, TestClock } from "effect"
 import { defaultJobSettings } from "../src/domain/JobSettings.js"
 import * as SimProfile from "../src/layers/sim/SimProfile.js"
+import { ProgressRecorder } from "../src/layers/ProgressRecorder.js"
 import { SimServer } from "../src/layers/sim/SimServer.js"
 import { StorageMemory } from "../src/layers/StorageMemory.js"
 import { download } from "../src/programs/download.js"
@@ -25,6 +26,20 @@ describe("durable state", () => {
       assert.strictEqual(second.skipped, 40)
       assert.strictEqual(second.done, 0)
       assert.strictEqual((yield* server.requests).length, before, "no request at all the second time")
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
+  it.effect("a re-run skips each archived track where it lies, without waiting for a download slot", () =>
+    Effect.gen(function*() {
+      const recorder = yield* ProgressRecorder
+      yield* runVirtual(download(["sim:artist:1"], settings))
+      const before = (yield* recorder.events).length
+      const second = yield* runVirtual(download(["sim:artist:1"], { ...settings, tracks: 1, tracksPerAlbum: 1 }))
+      const tracks = (yield* recorder.events).slice(before).filter((event) => "kind" in event && event.kind === "track")
+      assert.strictEqual(second.skipped, 40)
+      assert.deepStrictEqual(tracks.filter((event) => event._tag === "ItemStarted"), [], "no track took a permit")
+      const reasons = tracks.flatMap((event) => event._tag === "ItemFinished" ? [event.reason] : [])
+      assert.deepStrictEqual(new Set(reasons), new Set(["already in the library"]))
+      assert.strictEqual(reasons.length, 40)
     }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
 
   it.effect("--force downloads again what the archive holds", () =>

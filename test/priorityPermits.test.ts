@@ -25,8 +25,8 @@ describe("PriorityPermits", () => {
     Effect.gen(function*() {
       // Two permits; album A (earlier) may run two tracks at once, album B five.
       const permits = yield* PriorityPermits.make(2)
-      const albumA = PriorityPermits.makeGroup(2)
-      const albumB = PriorityPermits.makeGroup(5)
+      const albumA = PriorityPermits.makeGroupLimit(2)
+      const albumB = PriorityPermits.makeGroupLimit(5)
       const order: Array<string> = []
       const gates = [yield* Deferred.make<void>(), yield* Deferred.make<void>()]
       const running = [0, 1].map((i) => permits.withPermit([0, i], albumA)(Deferred.await(gates[i]!)))
@@ -54,8 +54,8 @@ describe("PriorityPermits", () => {
   it.effect("a waiter whose album is full lets a later album's track through", () =>
     Effect.gen(function*() {
       const permits = yield* PriorityPermits.make(2)
-      const albumA = PriorityPermits.makeGroup(1)
-      const albumB = PriorityPermits.makeGroup(1)
+      const albumA = PriorityPermits.makeGroupLimit(1)
+      const albumB = PriorityPermits.makeGroupLimit(1)
       const gate = yield* Deferred.make<void>()
       const a1 = yield* Effect.fork(permits.withPermit([0, 0], albumA)(Deferred.await(gate)))
       yield* Effect.yieldNow()
@@ -72,7 +72,7 @@ describe("PriorityPermits", () => {
   it.effect("an interrupted waiter leaves no permit taken", () =>
     Effect.gen(function*() {
       const permits = yield* PriorityPermits.make(1)
-      const album = PriorityPermits.makeGroup(1)
+      const album = PriorityPermits.makeGroupLimit(1)
       const gate = yield* Deferred.make<void>()
       const holder = yield* Effect.fork(permits.withPermit([0], album)(Deferred.await(gate)))
       yield* Effect.yieldNow()

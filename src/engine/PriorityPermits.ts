@@ -16,15 +16,15 @@ const compare = (a: Priority, b: Priority): number => {
  * A cap of its own within the level, for one album's tracks: a permit of the
  * level is granted together with one of its group's, never one without the other.
  */
-export interface Group {
+export interface GroupLimit {
   free: number
 }
 
-export const makeGroup = (capacity: number): Group => ({ free: capacity })
+export const makeGroupLimit = (capacity: number): GroupLimit => ({ free: capacity })
 
 interface Waiter {
   readonly priority: Priority
-  readonly group: Group | undefined
+  readonly group: GroupLimit | undefined
   readonly latch: Deferred.Deferred<void>
   granted: boolean
 }
@@ -35,7 +35,7 @@ interface Waiter {
  * Semaphore lets a newcomer take a freed permit first, which would let late
  * albums overtake early ones; here albums that started first finish first.
  *
- * A waiter may name a Group: it is served only while its group has room, and
+ * A waiter may name a GroupLimit: it is served only while its group has room, and
  * takes both at once. Taking the group's permit first, from a semaphore of its
  * own, let the level's permit go to a later album while the next track of the
  * album that freed it was still waking up.
@@ -46,7 +46,7 @@ export interface PriorityPermits {
   readonly inUse: () => number
   readonly withPermit: (
     priority: Priority,
-    group?: Group
+    group?: GroupLimit
   ) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
 }
 
@@ -55,9 +55,9 @@ export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
     let free = capacity
     const waiters: Array<Waiter> = []
 
-    const fits = (group: Group | undefined) => group === undefined || group.free > 0
+    const fits = (group: GroupLimit | undefined) => group === undefined || group.free > 0
 
-    const grant = (group: Group | undefined) => {
+    const grant = (group: GroupLimit | undefined) => {
       free--
       if (group !== undefined) group.free--
     }
@@ -77,7 +77,7 @@ export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
       }
     }
 
-    const release = (group: Group | undefined) => {
+    const release = (group: GroupLimit | undefined) => {
       free++
       if (group !== undefined) group.free++
       serve()
@@ -91,7 +91,7 @@ export const make = (capacity: number): Effect.Effect<PriorityPermits> =>
 
     const take = (
       priority: Priority,
-      group: Group | undefined,
+      group: GroupLimit | undefined,
       restore: <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
     ) =>
       Effect.suspend(() => {

@@ -1,7 +1,7 @@
 import { Effect, Option } from "effect"
 import { planPath } from "../domain/SafePath.js"
 import type { Track } from "../domain/Track.js"
-import type { Group, Priority } from "../engine/PriorityPermits.js"
+import type { GroupLimit, Priority } from "../engine/PriorityPermits.js"
 import type { ArchiveEntry } from "../services/JobStore.js"
 import { JobStore } from "../services/JobStore.js"
 import type { JobStoreError } from "../services/JobStoreError.js"
@@ -23,7 +23,7 @@ export interface Placement {
   readonly parent: string
   readonly priority: Priority
   /** The group's own cap on tracks in flight (t), taken with the track level's permit. */
-  readonly groupPermits: Group
+  readonly groupLimit: GroupLimit
   /** The group's covers and the album folder, for post-processing. */
   readonly library?: TrackLibrary | undefined
   /** The archive's entry for the track, when the group read the archive for all its tracks at once. */
@@ -73,7 +73,7 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
 
   // The group's permit and the track level's, taken as one: no lock order between them to keep.
   const withPermits = <A, E, R>(self: Effect.Effect<A, E, R>) =>
-    job.trackPermits.withPermit(placement.priority, placement.groupPermits)(self)
+    job.trackPermits.withPermit(placement.priority, placement.groupLimit)(self)
 
   /** Puts a finished file that exists elsewhere in the library at this placement too. */
   const placeCopy = (from: string, bytes: number | undefined, sha256: string | undefined, reason: string) => {
@@ -103,23 +103,22 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
    * The archive's entry as this placement's outcome, if its file is whole at this very placement.
    * Anything else, a file that cannot be read included, takes the usual way, which says what is wrong.
    */
-  const keptInPlace: Effect.Effect<Option.Option<TrackOutcome>> =
-    job.settings.force || placement.archived === undefined || Option.isNone(placement.archived)
-      ? Effect.succeedNone
-      : Effect.suspend(() => {
-        const entry = (placement.archived as Option.Some<ArchiveEntry>).value
-        if (planPath(placement.segments, extensionOf(entry.path)) !== entry.path) return Effect.succeedNone
-        return Effect.map(storage.inspect(entry.path), (state) =>
-          state.finalBytes === entry.bytes
-            ? Option.some<TrackOutcome>({
-              state: "skipped",
-              path: entry.path,
-              bytes: entry.bytes,
-              sha256: entry.sha256,
-              reason: "already in the library"
-            })
-            : Option.none()).pipe(Effect.orElseSucceed(() => Option.none()))
-      })
+  const keptInPlace = Effect.suspend((): Effect.Effect<Option.Option<TrackOutcome>> => {
+    const archived = job.settings.force ? undefined : placement.archived
+    if (archived === undefined || Option.isNone(archived)) return Effect.succeedNone
+    const entry = archived.value
+    if (planPath(placement.segments, extensionOf(entry.path)) !== entry.path) return Effect.succeedNone
+    return Effect.map(storage.inspect(entry.path), (state) =>
+      state.finalBytes === entry.bytes
+        ? Option.some<TrackOutcome>({
+          state: "skipped",
+          path: entry.path,
+          bytes: entry.bytes,
+          sha256: entry.sha256,
+          reason: "already in the library"
+        })
+        : Option.none()).pipe(Effect.orElseSucceed(() => Option.none()))
+  })
 
   const fetch = Effect.gen(function*() {
     const source = yield* api.source(track, job.settings.quality)

@@ -1,7 +1,7 @@
 import { Effect } from "effect"
 import type { ItemKind } from "../domain/ProgressEvent.js"
-import * as PriorityPermits from "../engine/PriorityPermits.js"
 import type { Track } from "../domain/Track.js"
+import * as PriorityPermits from "../engine/PriorityPermits.js"
 import { JobStore } from "../services/JobStore.js"
 import type { ApiError } from "../services/MusicApi.js"
 import type { Job } from "./Job.js"
@@ -40,7 +40,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     label: group.label,
     ...(group.parent === undefined ? {} : { parent: group.parent })
   })
-  const groupPermits = PriorityPermits.makeGroup(job.settings.tracksPerAlbum)
+  const groupLimit = PriorityPermits.makeGroupLimit(job.settings.tracksPerAlbum)
   // One read of the archive for the whole group, not one per track.
   const archived = job.settings.force ? undefined : yield* (yield* JobStore).archivedAmong(
     group.tracks.flatMap((entry) => entry._tag === "Found" ? [entry.track] : [])
@@ -63,7 +63,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
           library: { art, albumFolder: plans[index]!.albumFolder },
           parent: item,
           priority: [group.sequence, index],
-          groupPermits,
+          groupLimit,
           archived: archived?.(entry.track.provider, entry.track.id)
         })
       }

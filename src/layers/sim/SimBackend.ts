@@ -8,14 +8,14 @@ const provider = "sim"
 
 type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
+/** How far behind its schedule a transfer may be and still catch up. */
+const catchUpMillis = 50
+
 /**
  * The simulated server's side of every request: its token bucket, its connection
  * cap, latencies and faults drawn from the provider's own Random, and the books
  * tests read. State is plain and synchronous: fibers interleave only at yields.
  */
-/** How far behind its schedule a transfer may be and still catch up. */
-const catchUpMillis = 50
-
 export class SimBackend {
   private tokens: number
   private refilledAt: number | undefined = undefined

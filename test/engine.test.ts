@@ -66,6 +66,20 @@ describe("download: limits", () => {
       assert.isAtMost(stats.maxTransfers, 4)
     }).pipe(Effect.provide(testEngine({ profile: SimProfile.make(), limits: { apiConcurrency: 3 } }))))
 
+  it.effect("many inputs are walked --albums at a time, in order, and keep every album permit busy", () =>
+    Effect.gen(function*() {
+      const inputs = Array.from({ length: 6 }, (_, i) => `sim:artist:${i + 1}`)
+      const report = yield* runVirtual(download(inputs, settings({ albums: 2 })))
+      const events = yield* recorded
+      assert.strictEqual(report.failed, 0)
+      assert.strictEqual(peakRunning(events, "artist").peak, 2)
+      assert.strictEqual(peakRunning(events, "album").peak, 2)
+      const artists = events.filter((e) => e._tag === "ItemStarted" && e.kind === "artist").map((e) =>
+        (e as { item: string }).item
+      )
+      assert.deepStrictEqual(artists.slice(2), inputs.slice(2), "a walk starts as an earlier one ends, in input order")
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
   it.effect("albums that start first finish first", () =>
     Effect.gen(function*() {
       yield* runVirtual(download(["sim:artist:1", "sim:artist:2"], settings()))

@@ -84,7 +84,9 @@ export const download = Effect.fn("download")(function*(
   const cache = yield* Request.makeCache({ capacity: recentAnswers, timeToLive: "1 days" })
   const withJobCache = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     self.pipe(Effect.withRequestCaching(true), Effect.withRequestCache(cache))
-  yield* Effect.forEach(refs, (ref) => mustExist(api, ref), { concurrency: "unbounded", discard: true }).pipe(
+  // As many lookups at once as the API level allows: more would only wait, each in a fiber of its own.
+  const lookups = limiter.settings.apiConcurrency
+  yield* Effect.forEach(refs, (ref) => mustExist(api, ref), { concurrency: lookups, discard: true }).pipe(
     withJobCache
   )
   const record = options.resume ?? (yield* store.startJob(refs.map(String), { ...options.record, job: settings }))
@@ -116,7 +118,10 @@ export const download = Effect.fn("download")(function*(
         Effect.as(report)
       )
     })
-  return yield* Effect.forEach(refs, (ref) => downloadRef(job, ref), { concurrency: "unbounded", discard: true }).pipe(
+  // Inputs are walked `albums` at a time, in order: enough to keep every album permit busy even when
+  // each walk has one album left, while a walk that waits holds a fiber per album it found. Walking
+  // all 1,000 artists of a 100,000-track simulation at once held 350 MB live at 4 s; 8 at a time, 37 MB at 5 s.
+  return yield* Effect.forEach(refs, (ref) => downloadRef(job, ref), { concurrency: settings.albums, discard: true }).pipe(
     withJobCache,
     Effect.onExit((exit) => Exit.isInterrupted(exit) ? finish(true) : Effect.void),
     Effect.zipRight(finish(false))

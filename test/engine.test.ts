@@ -66,7 +66,7 @@ describe("download: limits", () => {
       assert.isAtMost(stats.maxTransfers, 4)
     }).pipe(Effect.provide(testEngine({ profile: SimProfile.make(), limits: { apiConcurrency: 3 } }))))
 
-  it.effect("many inputs are walked --albums at a time, in order, and keep every album permit busy", () =>
+  it.effect("many inputs are walked --albums at a time, in order, with every album permit in use", () =>
     Effect.gen(function*() {
       const inputs = Array.from({ length: 6 }, (_, i) => `sim:artist:${i + 1}`)
       const report = yield* runVirtual(download(inputs, settings({ albums: 2 })))

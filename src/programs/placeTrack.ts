@@ -1,4 +1,4 @@
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import { planPath } from "../domain/SafePath.js"
 import type { Track } from "../domain/Track.js"
 import type { GroupLimit, Priority } from "../engine/PriorityPermits.js"
@@ -31,6 +31,9 @@ export interface Placement {
 }
 
 const extensionOf = (path: string) => path.slice(path.lastIndexOf(".") + 1)
+
+/** Why a track that is already in place is skipped. */
+const alreadyThere = "already in the library"
 
 /** The message of any failure, for an item's reason. */
 const reasonOf = (error: { readonly message: string }) => error.message
@@ -75,13 +78,17 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
   const withPermits = <A, E, R>(self: Effect.Effect<A, E, R>) =>
     job.trackPermits.withPermit(placement.priority, placement.groupLimit)(self)
 
+  /** Where this placement puts a file that has `from`'s extension. */
+  const placedAs = (from: string) => planPath(placement.segments, extensionOf(from))
+
   /** Puts a finished file that exists elsewhere in the library at this placement too. */
   const placeCopy = (from: string, bytes: number | undefined, sha256: string | undefined, reason: string) => {
-    const path = planPath(placement.segments, extensionOf(from))
-    if (path === from) return Effect.succeed<TrackOutcome>({ state: "skipped", path, bytes, sha256, reason })
+    const path = placedAs(from)
+    const skipped: TrackOutcome = { state: "skipped", path, bytes, sha256, reason }
+    if (path === from) return Effect.succeed(skipped)
     return Effect.flatMap(storage.inspect(path), (existing) =>
       existing.finalBytes === bytes
-        ? Effect.succeed<TrackOutcome>({ state: "skipped", path, bytes, sha256, reason })
+        ? Effect.succeed(skipped)
         : Effect.as(storage.copy(from, path), { state: "done", path, bytes, sha256, reason: `copied from ${from}` } as TrackOutcome))
   }
 
@@ -99,27 +106,6 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
         })
     )
 
-  /**
-   * The archive's entry as this placement's outcome, if its file is whole at this very placement.
-   * Anything else, a file that cannot be read included, takes the usual way, which says what is wrong.
-   */
-  const keptInPlace = Effect.suspend((): Effect.Effect<Option.Option<TrackOutcome>> => {
-    const archived = job.settings.force ? undefined : placement.archived
-    if (archived === undefined || Option.isNone(archived)) return Effect.succeedNone
-    const entry = archived.value
-    if (planPath(placement.segments, extensionOf(entry.path)) !== entry.path) return Effect.succeedNone
-    return Effect.map(storage.inspect(entry.path), (state) =>
-      state.finalBytes === entry.bytes
-        ? Option.some<TrackOutcome>({
-          state: "skipped",
-          path: entry.path,
-          bytes: entry.bytes,
-          sha256: entry.sha256,
-          reason: "already in the library"
-        })
-        : Option.none()).pipe(Effect.orElseSucceed(() => Option.none()))
-  })
-
   const fetch = Effect.gen(function*() {
     const source = yield* api.source(track, job.settings.quality)
     const path = planPath(placement.segments, source.container)
@@ -128,19 +114,21 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
       !job.settings.force && existing.finalBytes !== undefined &&
       (source.sizeBytes === undefined || existing.finalBytes === source.sizeBytes)
     ) {
-      return { state: "skipped", path, bytes: existing.finalBytes, reason: "already in the library" } as const
+      return { state: "skipped", path, bytes: existing.finalBytes, reason: alreadyThere } as const
     }
     const written = yield* transferTrack(job, item, track, source, path)
     yield* store.archive(track.provider, track.id, { path, bytes: written.bytes, sha256: written.sha256 })
     return { state: "done", path, bytes: written.bytes, sha256: written.sha256 } as const
   })
 
+  // Read once, before any slot: the archive's copy decides whether there is anything to fetch.
+  const archived = yield* Effect.either(archivedCopy)
+
   const fetchOnce = Effect.gen(function*() {
     yield* job.emit({ _tag: "ItemStarted", item, kind: "track" })
-    const archived = yield* archivedCopy
-    return yield* Option.match(archived, {
+    return yield* Option.match(yield* archived, {
       onNone: () => fetch,
-      onSome: (entry) => placeCopy(entry.path, entry.bytes, entry.sha256, "already in the library")
+      onSome: (entry) => placeCopy(entry.path, entry.bytes, entry.sha256, alreadyThere)
     })
   }).pipe(
     Effect.catchAll((error) =>
@@ -153,8 +141,13 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
 
   // A track the archive holds, whose file is whole right where this placement puts it, is done with
   // before it waits for a slot: re-running a finished library costs a stat per track, not a download's work.
-  const kept = yield* keptInPlace
-  if (Option.isSome(kept) && job.tracks.settle(ref, kept.value)) return yield* finish(kept.value)
+  // (A file that could not be read takes the usual way, which says what is wrong.)
+  const inPlace = Option.filter(Option.flatten(Either.getRight(archived)), (entry) => placedAs(entry.path) === entry.path)
+  if (Option.isSome(inPlace)) {
+    const { bytes, path, sha256 } = inPlace.value
+    const outcome: TrackOutcome = { state: "skipped", path, bytes, sha256, reason: alreadyThere }
+    if (job.tracks.settle(ref, outcome)) return yield* finish(outcome)
+  }
 
   const { owner, value: first } = yield* job.tracks.run(ref, fetchOnce)
   if (owner) return first

@@ -1,9 +1,9 @@
-import { Layer, Option } from "effect"
+import { Effect, Layer, Option } from "effect"
 import type { ItemView } from "../domain/ProgressSnapshot.js"
 import * as LogFile from "../layers/LogFile.js"
 import * as NdjsonRenderer from "../layers/NdjsonRenderer.js"
 import * as PlainRenderer from "../layers/PlainRenderer.js"
-import * as TerminalRenderer from "../layers/TerminalRenderer.js"
+import type { SummaryOptions } from "../layers/Summary.js"
 import type { OutputOptions } from "./OutputOptions.js"
 
 const quote = (text: string) => /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`
@@ -13,6 +13,15 @@ const retryCommand = (out: string) => (item: ItemView) => {
   const ref = /^[^:]+:(track|album|artist|playlist):[^#/]+/.exec(item.item)?.[0]
   return ref === undefined ? undefined : `lyra download ${ref} --out ${quote(out)}`
 }
+
+/**
+ * The live display, loaded only when it is shown: its text measuring (string-width) builds an
+ * emoji regex and a Segmenter at load, about 40 ms of start-up that plain output does not need.
+ */
+const terminalLayer = (summary: SummaryOptions) =>
+  Layer.unwrapEffect(
+    Effect.map(Effect.promise(() => import("../layers/TerminalRenderer.js")), (module) => module.layerWith({ summary }))
+  )
 
 /** Which renderer shows the run. */
 export type OutputMode = "terminal" | "plain" | "quiet" | "json"
@@ -33,7 +42,7 @@ export const rendererLayer = (options: OutputOptions & { readonly out: string })
   const display = mode === "json"
     ? NdjsonRenderer.layerWith({ summary })
     : mode === "terminal"
-    ? TerminalRenderer.layerWith({ summary })
+    ? terminalLayer(summary)
     : PlainRenderer.layerWith({ quiet: mode === "quiet", summary })
   const logging = Option.match(options.logFile, {
     onNone: () => LogFile.useLogger(undefined),

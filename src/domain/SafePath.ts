@@ -20,7 +20,8 @@ const TRAILING_DOTS_AND_SPACES = /[. ]+$/
 // Windows refuses these device names, even with an extension (`con.txt`).
 const RESERVED = /^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³]) *(?:\..*)?$/i
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: "grapheme" })
+// Made on first use: the first Segmenter loads ICU's break rules, about 20 ms of every start-up.
+let graphemes: Intl.Segmenter | undefined
 
 /** UTF-8 length of a string without lone surrogates. */
 const utf8Length = (text: string): number => {
@@ -50,6 +51,7 @@ const fit = (text: string, maxBytes: number): string => {
   if (utf8Length(text) <= maxBytes) return text
   let out = ""
   let bytes = 0
+  graphemes ??= new Intl.Segmenter(undefined, { granularity: "grapheme" })
   for (const { segment } of graphemes.segment(text)) {
     const size = utf8Length(segment)
     if (bytes + size > maxBytes) {

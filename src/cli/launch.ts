@@ -79,17 +79,21 @@ const writeCache = (data: Buffer) => {
 }
 
 const runBundle = () => {
-  // V8 drops the bytecode of functions unused for a while, so a cache written at the end of a
-  // download lacked the start-up code, and every later start compiled it again: a no-op re-run
-  // took 770 ms against 580 with a cache written by \`--version\`. Kept, every cache holds it.
-  setFlagsFromString("--no-flush-bytecode")
   const cachedData = readCache()
   const script = new Script(
     `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "utf8")}\n})`,
     { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) }
   )
   if (cachedData === undefined || script.cachedDataRejected === true) {
-    process.once("exit", () => writeCache(script.createCachedData()))
+    // V8 drops the bytecode of functions idle for a while, so a cache written at the end of a download
+    // lacked the start-up code, and every later start compiled it again: a no-op re-run took 770 ms
+    // against 580 with a cache written by `--version`. The run that writes the cache keeps it all.
+    setFlagsFromString("--no-flush-bytecode")
+    process.once("exit", () => {
+      // V8 accepts a cache only under the flags it was made with: those of every other run.
+      setFlagsFromString("--flush-bytecode")
+      writeCache(script.createCachedData())
+    })
   }
   const module = { exports: {} }
   script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, folder)

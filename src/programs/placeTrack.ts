@@ -4,7 +4,6 @@ import type { Track } from "../domain/Track.js"
 import type { GroupLimit, Priority } from "../engine/PriorityPermits.js"
 import type { ArchiveEntry } from "../services/JobStore.js"
 import { JobStore } from "../services/JobStore.js"
-import type { JobStoreError } from "../services/JobStoreError.js"
 import { MusicApi } from "../services/MusicApi.js"
 import { Storage } from "../services/Storage.js"
 import type { StorageError } from "../services/StorageError.js"
@@ -26,8 +25,8 @@ export interface Placement {
   readonly groupLimit: GroupLimit
   /** The group's covers and the album folder, for post-processing. */
   readonly library?: TrackLibrary | undefined
-  /** The archive's entry for the track, when the group read the archive for all its tracks at once. */
-  readonly archived?: Option.Option<ArchiveEntry> | undefined
+  /** The archive's entry for the track, read by the group for all its tracks at once (none with `force`). */
+  readonly archived: Option.Option<ArchiveEntry>
 }
 
 const extensionOf = (path: string) => path.slice(path.lastIndexOf(".") + 1)
@@ -93,18 +92,11 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
   }
 
   /** The archive's copy of this track, if its file is still whole on disk. */
-  const archivedCopy: Effect.Effect<Option.Option<ArchiveEntry>, JobStoreError | StorageError> = job.settings.force
-    ? Effect.succeedNone
-    : Effect.flatMap(
-      placement.archived === undefined ? store.archived(track.provider, track.id) : Effect.succeed(placement.archived),
-      (archived) =>
-        Option.match(archived, {
-          onNone: () => Effect.succeedNone,
-          onSome: (entry) =>
-            Effect.map(storage.inspect(entry.path), (state) =>
-              state.finalBytes === entry.bytes ? Option.some(entry) : Option.none())
-        })
-    )
+  const archivedCopy: Effect.Effect<Option.Option<ArchiveEntry>, StorageError> = Option.match(placement.archived, {
+    onNone: () => Effect.succeedNone,
+    onSome: (entry) =>
+      Effect.map(storage.inspect(entry.path), (state) => state.finalBytes === entry.bytes ? Option.some(entry) : Option.none())
+  })
 
   const fetch = Effect.gen(function*() {
     const source = yield* api.source(track, job.settings.quality)

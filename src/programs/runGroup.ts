@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import { Effect, Option } from "effect"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { Track } from "../domain/Track.js"
 import * as PriorityPermits from "../engine/PriorityPermits.js"
@@ -64,7 +64,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
           parent: item,
           priority: [group.sequence, index],
           groupLimit,
-          archived: archived?.(entry.track.provider, entry.track.id)
+          archived: archived === undefined ? Option.none() : archived(entry.track.provider, entry.track.id)
         })
       }
       const missing = `${item}/track:${entry.id}`

@@ -16,7 +16,7 @@ import type { Job } from "./Job.js"
 import { makeJob } from "./Job.js"
 import { JobReport } from "./JobReport.js"
 
-/** API answers the job keeps at once, most recent first. */
+/** API answers the job keeps at once: the latest used, older ones make room. */
 const recentAnswers = 10_000
 
 const downloadRef = (job: Job, ref: MediaRef) => {

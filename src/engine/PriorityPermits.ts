@@ -1,6 +1,6 @@
 import { Deferred, Effect } from "effect"
 
-/** Lexicographic priority: lower runs first, e.g. `[albumSeq, trackIndex]`. */
+/** Lexicographic priority: lower runs first, e.g. `[albumSeq, turnInAlbum]`. */
 export type Priority = ReadonlyArray<number>
 
 const compare = (a: Priority, b: Priority): number => {

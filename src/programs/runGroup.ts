@@ -27,6 +27,21 @@ export interface Group {
 }
 
 /**
+ * Each track's turn among its group's waiting tracks: the longest first (ties in the group's order),
+ * so that the group's last slots are not held by one long track that started last (LPT scheduling).
+ * Sizes are compared with sizes only: if any track lacks one, durations are used for all.
+ */
+const longestFirst = (tracks: ReadonlyArray<GroupTrack>): ReadonlyArray<number> => {
+  const bySize = tracks.every((entry) => entry._tag !== "Found" || entry.track.sizeBytes !== undefined)
+  const length = (entry: GroupTrack) =>
+    entry._tag !== "Found" ? 0 : bySize ? entry.track.sizeBytes ?? 0 : entry.track.durationSeconds ?? 0
+  const order = tracks.map((_, index) => index).sort((a, b) => length(tracks[b]!) - length(tracks[a]!) || a - b)
+  const ranks = new Array<number>(tracks.length)
+  order.forEach((index, rank) => (ranks[index] = rank))
+  return ranks
+}
+
+/**
  * Downloads an album, a playlist or a single track, under the album-level
  * permit its caller holds, with at most `tracksPerAlbum` of its tracks in flight. A failing
  * track never stops its siblings; the group fails only if one of them did.
@@ -53,6 +68,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     const owner = `${entry.track.provider}:track:${entry.track.id}`
     return { segments: job.names.claim(plan.segments, owner), albumFolder: plan.albumFolder }
   })
+  const ranks = longestFirst(group.tracks)
   const placeAll = Effect.forEach(
     group.tracks,
     (entry, index) => {
@@ -62,7 +78,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
           segments: plans[index]!.segments,
           library: { art, albumFolder: plans[index]!.albumFolder },
           parent: item,
-          priority: [group.sequence, index],
+          priority: [group.sequence, ranks[index]!],
           groupLimit,
           archived: archived === undefined ? Option.none() : archived(entry.track.provider, entry.track.id)
         })

@@ -312,6 +312,41 @@ describe("lyra as a process: quality tiers", () => {
     }), { timeout: 60_000 })
 })
 
+describe("lyra as a process: a slow reader", () => {
+  it.scopedLive("gets every --json line, even when the job ends in failure (exit 1)", () =>
+    Effect.gen(function*() {
+      const out = yield* tempLibrary
+      // About 80 KB of events, more than a pipe holds, from a quick job with one failing track.
+      const args = ["download", "sim:artist:3", "--out", out, "--json", "--sim", "albums=6", "--sim", "tracks=20"]
+      const quick = ["latency=0ms", "bandwidth=unlimited", "rate-limit=off", "error-rate=0", "fail=3101"]
+      const ended = yield* Effect.async<{ readonly code: number | null; readonly stdout: string; readonly stderr: string }>(
+        (resume) => {
+          const child = spawn(process.execPath, [bin, ...args, ...quick.flatMap((set) => ["--sim", set])], {
+            cwd: root,
+            env: cleanEnv(),
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let stdout = ""
+          let stderr = ""
+          child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")))
+          // The reader stalls until the job is over (its summary is on stderr), and a while after.
+          child.stdout.pause()
+          child.stderr.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString("utf8")
+            if (stderr.includes("peak memory")) setTimeout(() => child.stdout.resume(), 500)
+          })
+          child.on("close", (code) => resume(Effect.succeed({ code, stdout, stderr })))
+          return Effect.sync(() => child.kill("SIGKILL"))
+        }
+      ).pipe(Effect.timeout("60 seconds"))
+      assert.strictEqual(ended.code, 1, ended.stderr)
+      const lines = ended.stdout.trimEnd().split("\n")
+      assert.isAbove(ended.stdout.length, 70_000)
+      assert.match(lines.at(-1)!, /^\{"_tag":"JobFinished",.*"failed":1\b/)
+      assert.strictEqual(lines.filter((line) => line.includes('"_tag":"ItemFinished","at"') && line.includes('"kind":"track"')).length, 111)
+    }), { timeout: 90_000 })
+})
+
 describe("lyra as a process: its reader goes away", () => {
   it.scopedLive("a closed stdout (lyra … | head -1) ends the run as Ctrl-C does: no stack trace, no partial final file", () =>
     Effect.gen(function*() {

@@ -22,11 +22,31 @@ const onOutputError = () => {
 process.stdout.on("error", onOutputError)
 process.stderr.on("error", onOutputError)
 
+/**
+ * Exits once stdout and stderr have handed the OS every byte written to them: on Linux a
+ * pipe is written asynchronously, and `process.exit` drops what a slow reader has not taken
+ * yet (the end of `--json`, with its JobFinished). A write's callback runs after every
+ * earlier write has gone, or with the error of a stream that cannot take it.
+ */
+const exitWhenFlushed = (code: number) => {
+  let pending = 2
+  const done = () => {
+    if (--pending === 0) process.exit(code)
+  }
+  process.stdout.write("", done)
+  process.stderr.write("", done)
+}
+
 // Spans cost time on every traced call, and the CLI exports none.
 NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
   disableErrorReporting: true,
-  teardown: (exit, onExit) => {
-    if (Exit.isSuccess(exit)) onExit(exit.value as number)
-    else onExit(Cause.isInterruptedOnly(exit.cause) ? exitCodes.interrupted : exitCodes.failed)
-  }
+  // Exits explicitly, whatever the code: once the job's scope has closed, nothing is left to wait for.
+  teardown: (exit) =>
+    exitWhenFlushed(
+      Exit.isSuccess(exit)
+        ? exit.value as number
+        : Cause.isInterruptedOnly(exit.cause)
+        ? exitCodes.interrupted
+        : exitCodes.failed
+    )
 })

@@ -347,6 +347,39 @@ describe("lyra as a process: a slow reader", () => {
     }), { timeout: 90_000 })
 })
 
+describe("lyra as a process: a reader that stopped reading", () => {
+  it.scopedLive("does not hold lyra after the job: the first Ctrl-C then exits 130 at once", () =>
+    Effect.gen(function*() {
+      const out = yield* tempLibrary
+      const quick = ["latency=0ms", "bandwidth=unlimited", "rate-limit=off", "error-rate=0"]
+      const args = ["download", "sim:artist:3", "--out", out, "--json", "--sim", "albums=6", "--sim", "tracks=20"]
+      const ended = yield* Effect.async<{ readonly code: number | null; readonly millis: number; readonly stderr: string }>(
+        (resume) => {
+          const child = spawn(process.execPath, [bin, ...args, ...quick.flatMap((set) => ["--sim", set])], {
+            cwd: root,
+            env: cleanEnv(),
+            stdio: ["ignore", "pipe", "pipe"]
+          })
+          let stderr = ""
+          let signalled = 0
+          // The reader never reads: the job's 80 KB of events stay in lyra, more than a pipe holds.
+          child.stdout.pause()
+          child.stderr.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString("utf8")
+            if (signalled === 0 && stderr.includes("peak memory")) {
+              signalled = performance.now()
+              child.kill("SIGINT")
+            }
+          })
+          child.on("exit", (code) => resume(Effect.succeed({ code, millis: performance.now() - signalled, stderr })))
+          return Effect.sync(() => child.kill("SIGKILL"))
+        }
+      ).pipe(Effect.timeout("60 seconds"))
+      assert.strictEqual(ended.code, 130, ended.stderr)
+      assert.isBelow(ended.millis, 2000)
+    }), { timeout: 90_000 })
+})
+
 describe("lyra as a process: its reader goes away", () => {
   it.scopedLive("a closed stdout (lyra … | head -1) ends the run as Ctrl-C does: no stack trace, no partial final file", () =>
     Effect.gen(function*() {

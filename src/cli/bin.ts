@@ -3,10 +3,12 @@ import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Effect, Exit } from "effect"
 import { exitCodes, run } from "./Cli.js"
 
-// The runtime interrupts the job on the first SIGINT/SIGTERM; a second one means "now".
+// The runtime interrupts the job on the first SIGINT/SIGTERM; a second one means "now", and so
+// does the first once the job is over (lyra only waits for a reader to take its output then).
 let signals = 0
+let jobOver = false
 const onSignal = () => {
-  if (++signals >= 2) process.exit(exitCodes.interrupted)
+  if (++signals >= 2 || jobOver) process.exit(exitCodes.interrupted)
 }
 process.on("SIGINT", onSignal)
 process.on("SIGTERM", onSignal)
@@ -22,6 +24,9 @@ const onOutputError = () => {
 process.stdout.on("error", onOutputError)
 process.stderr.on("error", onOutputError)
 
+/** How long an interrupted run waits for its output to drain. */
+const interruptedFlushMillis = 1000
+
 /**
  * Exits once stdout and stderr have handed the OS every byte written to them: on Linux a
  * pipe is written asynchronously, and `process.exit` drops what a slow reader has not taken
@@ -29,12 +34,15 @@ process.stderr.on("error", onOutputError)
  * earlier write has gone, or with the error of a stream that cannot take it.
  */
 const exitWhenFlushed = (code: number) => {
+  jobOver = true
   let pending = 2
   const done = () => {
     if (--pending === 0) process.exit(code)
   }
   process.stdout.write("", done)
   process.stderr.write("", done)
+  // Interrupted, lyra must end within 2 s, even if a reader (a pager) has stopped reading.
+  if (code === exitCodes.interrupted) setTimeout(() => process.exit(code), interruptedFlushMillis)
 }
 
 // Spans cost time on every traced call, and the CLI exports none.

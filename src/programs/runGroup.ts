@@ -27,18 +27,19 @@ export interface Group {
 }
 
 /**
- * Each track's turn among its group's waiting tracks: the longest first (ties in the group's order),
- * so that the group's last slots are not held by one long track that started last (LPT scheduling).
+ * Each track's turn among its group's waiting tracks: the group's longest first, then the others in the
+ * group's order. A long track that starts last runs on alone while the other slots idle. Sorting the
+ * whole group longest first (LPT) gained a little more where slots bound the job, but it gathered the
+ * short tracks, and their calls, at each album's end, and under a rate limit that cost more than it
+ * gained (`lyra simulate`, 8 seeds: -4.8% and +4.4%; the longest alone: -3.5% and +0.5%).
  * Sizes are compared with sizes only: if any track lacks one, durations are used for all.
  */
 const longestFirst = (tracks: ReadonlyArray<GroupTrack>): ReadonlyArray<number> => {
   const bySize = tracks.every((entry) => entry._tag !== "Found" || entry.track.sizeBytes !== undefined)
   const length = (entry: GroupTrack) =>
     entry._tag !== "Found" ? 0 : bySize ? entry.track.sizeBytes ?? 0 : entry.track.durationSeconds ?? 0
-  const order = tracks.map((_, index) => index).sort((a, b) => length(tracks[b]!) - length(tracks[a]!) || a - b)
-  const ranks = new Array<number>(tracks.length)
-  order.forEach((index, rank) => (ranks[index] = rank))
-  return ranks
+  const longest = tracks.reduce((best, entry, index) => length(entry) > length(tracks[best]!) ? index : best, 0)
+  return tracks.map((_, index) => index === longest ? 0 : index < longest ? index + 1 : index)
 }
 
 /**

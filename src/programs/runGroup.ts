@@ -27,11 +27,9 @@ export interface Group {
 }
 
 /**
- * Each track's turn among its group's waiting tracks: the group's longest first, then the others in the
- * group's order. A long track that starts last runs on alone while the other slots idle. Sorting the
- * whole group longest first (LPT) gained a little more where slots bound the job, but it gathered the
- * short tracks, and their calls, at each album's end, and under a rate limit that cost more than it
- * gained (`lyra simulate`, 8 seeds: -4.8% and +4.4%; the longest alone: -3.5% and +0.5%).
+ * Each track's turn among its group's waiting tracks: the longest first, so that it cannot start last
+ * and run on alone while the other slots idle; then the others in the group's order (sorting them all
+ * would gather the short tracks, and their calls, at the album's end: worse under a rate limit).
  * Sizes are compared with sizes only: if any track lacks one, durations are used for all.
  */
 const longestFirst = (tracks: ReadonlyArray<GroupTrack>): ReadonlyArray<number> => {

@@ -5,7 +5,7 @@ import { FileSystem, Path } from "@effect/platform"
 import { SystemError } from "@effect/platform/Error"
 import { NodeContext } from "@effect/platform-node"
 import { assert, describe, it } from "@effect/vitest"
-import { Data, Deferred, Effect, Exit, Fiber, Layer, Stream } from "effect"
+import { Data, Deferred, Effect, Either, Exit, Fiber, Layer, Stream } from "effect"
 import * as StorageLive from "../src/layers/StorageLive.js"
 import { Storage } from "../src/services/Storage.js"
 import type { StorageError } from "../src/services/StorageError.js"
@@ -174,6 +174,22 @@ describe("StorageLive", () => {
       yield* fs.makeDirectory(at("dir.flac"), { recursive: true })
       const error = failure(yield* Effect.exit(storage.inspect("dir.flac")))
       assert.strictEqual(error.reason, "a folder is in the way")
+    }).pipe(Effect.provide(NodeContext.layer)))
+
+  it.scoped("finalSizes: many finished files at once, each with its size, none, or why not", () =>
+    Effect.gen(function*() {
+      const { at, fs, storage } = yield* setup
+      yield* storage.write("A/one.flac", Stream.make(bytesOf("abc")), { append: false })
+      yield* storage.commit("A/one.flac")
+      yield* storage.write("A/part-only.flac", Stream.make(bytesOf("abcd")), { append: false })
+      yield* fs.makeDirectory(at("A/dir.flac"), { recursive: true })
+      const sizes = yield* storage.finalSizes(["A/one.flac", "A/part-only.flac", "missing/x.flac", "A/dir.flac", "../out.flac"])
+      assert.deepStrictEqual(sizes.slice(0, 3), [Either.right(3), Either.right(undefined), Either.right(undefined)])
+      assert.deepStrictEqual(sizes.slice(3).map((size) => Either.isLeft(size) ? size.left.reason : size), [
+        "a folder is in the way",
+        "path leaves the library folder"
+      ])
+      assert.deepStrictEqual(yield* storage.finalSizes([]), [])
     }).pipe(Effect.provide(NodeContext.layer)))
 
   it.scoped("commit without a part, and discard", () =>

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, FastCheck as fc, Fiber, Stream } from "effect"
+import { Deferred, Effect, Either, Exit, FastCheck as fc, Fiber, Stream } from "effect"
 import * as StorageMemory from "../src/layers/StorageMemory.js"
 import { Storage } from "../src/services/Storage.js"
 
@@ -32,6 +32,17 @@ describe("StorageMemory", () => {
       assert.deepStrictEqual([...stored.keys()], ["Artist/Album/01.flac"])
       assert.strictEqual(textOf(stored.get("Artist/Album/01.flac")), "fLaC audio")
       assert.deepStrictEqual(yield* storage.inspect("Artist/Album/01.flac"), { finalBytes: 10, partialBytes: 0 })
+    }))
+
+  it.effect("finalSizes: finished files only; a path leaving the library says so", () =>
+    Effect.gen(function*() {
+      const { storage } = yield* StorageMemory.make()
+      yield* storage.write("a.flac", Stream.make(bytesOf("abc")), { append: false })
+      yield* storage.commit("a.flac")
+      yield* storage.write("b.flac", Stream.make(bytesOf("ab")), { append: false })
+      const sizes = yield* storage.finalSizes(["a.flac", "b.flac", "../c.flac"])
+      assert.deepStrictEqual(sizes.slice(0, 2), [Either.right(3), Either.right(undefined)])
+      assert.strictEqual(Either.isLeft(sizes[2]!) && sizes[2].left.reason, "path leaves the library folder")
     }))
 
   it.effect("resumes by appending and hashes the whole part; not appending truncates", () =>

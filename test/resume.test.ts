@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Duration, Effect, FastCheck as fc, Fiber, Option, Random, TestClock } from "effect"
 import { defaultJobSettings } from "../src/domain/JobSettings.js"
+import { defaultSettings } from "../src/domain/Settings.js"
 import * as SimProfile from "../src/layers/sim/SimProfile.js"
 import { ProgressRecorder } from "../src/layers/ProgressRecorder.js"
 import { SimServer } from "../src/layers/sim/SimServer.js"
@@ -40,6 +41,24 @@ describe("durable state", () => {
       const reasons = tracks.flatMap((event) => event._tag === "ItemFinished" ? [event.reason] : [])
       assert.deepStrictEqual(new Set(reasons), new Set(["already in the library"]))
       assert.strictEqual(reasons.length, 40)
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
+  it.effect("a re-run skips a track's copies too: whole where they lie, they wait for nothing", () =>
+    Effect.gen(function*() {
+      const recorder = yield* ProgressRecorder
+      // Playlist 1 holds tracks of album 11: each is downloaded once, then copied into the playlist's folders.
+      const withCopies = { ...settings, library: { ...defaultSettings, forceAlbumFormat: true } }
+      const first = yield* runVirtual(download(["sim:album:11", "sim:playlist:1"], withCopies))
+      const copies = (yield* recorder.events).filter((event) =>
+        event._tag === "ItemFinished" && event.reason?.startsWith("copied from") === true
+      )
+      assert.isAtLeast(copies.length, 2)
+      const before = (yield* recorder.events).length
+      const second = yield* runVirtual(download(["sim:album:11", "sim:playlist:1"], withCopies))
+      const tracks = (yield* recorder.events).slice(before).filter((event) => "kind" in event && event.kind === "track")
+      assert.strictEqual(second.skipped, first.done + first.skipped)
+      assert.strictEqual(second.done + second.failed, 0)
+      assert.deepStrictEqual(tracks.filter((event) => event._tag === "ItemStarted"), [], "no track took a permit")
     }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
 
   it.effect("--force downloads again what the archive holds", () =>

@@ -85,6 +85,9 @@ export const make = (options: StorageMemoryOptions = {}): Effect.Effect<{
       }))
     })
 
+    const finalSizes = (relatives: ReadonlyArray<string>) =>
+      Effect.forEach(relatives, (relative) => Effect.either(Effect.map(locate(relative), (path) => entries.get(path)?.size)))
+
     const write = Effect.fn("Storage.write")(
       function*<E>(relative: string, body: Stream.Stream<Uint8Array, E>, options: { readonly append: boolean }) {
         const path = yield* locate(relative)
@@ -150,7 +153,7 @@ export const make = (options: StorageMemoryOptions = {}): Effect.Effect<{
       new Map(Array.from(entries, ([path, entry]) => [path, concat(entry)]))
     )
 
-    const storage = Storage.of({ root: options.root ?? "memory:", inspect, write, commit, discard, copy })
+    const storage = Storage.of({ root: options.root ?? "memory:", inspect, finalSizes, write, commit, discard, copy })
     return { storage, files }
   })
 

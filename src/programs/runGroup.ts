@@ -8,6 +8,7 @@ import type { Job } from "./Job.js"
 import type { TrackPlan } from "./libraryLayout.js"
 import { placeTrack } from "./placeTrack.js"
 import { makeGroupArt } from "./postProcess.js"
+import { settleInPlace } from "./settleInPlace.js"
 
 /** A group's tracks: fetched ones, and ids whose lookup failed. */
 export type GroupTrack =
@@ -68,10 +69,24 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     return { segments: job.names.claim(plan.segments, owner), albumFolder: plan.albumFolder }
   })
   const ranks = longestFirst(group.tracks)
-  const placeAll = Effect.forEach(
+  yield* job.emit({ _tag: "ItemStarted", item, kind })
+  const { copies, settled } = yield* settleInPlace(
+    job,
+    item,
+    group.tracks.map((entry, index) =>
+      entry._tag === "Missing" ? undefined : {
+        track: entry.track,
+        segments: plans[index]!.segments,
+        archived: archived === undefined ? Option.none() : archived(entry.track.provider, entry.track.id)
+      }
+    )
+  )
+  const outcomes = yield* Effect.forEach(
     group.tracks,
     (entry, index) => {
       if (entry._tag === "Found") {
+        // A settled placement has had its events: nothing failed there.
+        if (settled[index]) return Effect.succeed(undefined)
         return placeTrack(job, {
           track: entry.track,
           segments: plans[index]!.segments,
@@ -79,7 +94,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
           parent: item,
           priority: [group.sequence, ranks[index]!],
           groupLimit,
-          archived: archived === undefined ? Option.none() : archived(entry.track.provider, entry.track.id)
+          archived: copies[index]!
         })
       }
       const missing = `${item}/track:${entry.id}`
@@ -97,8 +112,6 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     },
     { concurrency: "unbounded" }
   )
-  yield* job.emit({ _tag: "ItemStarted", item, kind })
-  const outcomes = yield* placeAll
   const failed = outcomes.filter((outcome) => outcome?.state === "failed").length
   yield* job.emit({
     _tag: "ItemFinished",

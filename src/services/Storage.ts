@@ -1,4 +1,4 @@
-import type { Effect, Stream } from "effect"
+import type { Effect, Either, Stream } from "effect"
 import { Context } from "effect"
 import type { StorageError } from "./StorageError.js"
 
@@ -25,6 +25,13 @@ export interface WriteResult {
 export class Storage extends Context.Tag("lyra/Storage")<Storage, {
   readonly root: string
   readonly inspect: (path: string) => Effect.Effect<FileState, StorageError>
+  /**
+   * The sizes of many finished files in one step, each undefined if there is
+   * none, or why it could not be looked at.
+   */
+  readonly finalSizes: (
+    paths: ReadonlyArray<string>
+  ) => Effect.Effect<ReadonlyArray<Either.Either<number | undefined, StorageError>>>
   /** Streams `body` into `<path>.part`, appending when `append` and truncating otherwise. */
   readonly write: <E>(
     path: string,

@@ -49,6 +49,8 @@ export const make = (): Effect.Effect<{ readonly storage: Storage["Type"]; reado
       root: "simulation:",
       inspect: (relative) =>
         Effect.map(locate(relative), (path) => ({ finalBytes: sizes.get(path), partialBytes: sizes.get(partOf(path)) ?? 0 })),
+      finalSizes: (relatives) =>
+        Effect.forEach(relatives, (relative) => Effect.either(Effect.map(locate(relative), (path) => sizes.get(path)))),
       write: (relative, body, options) =>
         Effect.flatMap(locate(relative), (path) => {
           const part = partOf(path)

@@ -3,7 +3,7 @@
 // Built aside, then swapped in: no chunk or code cache survives from an earlier
 // build, and a lyra started meanwhile never finds the folder half-written.
 import { build } from "esbuild"
-import { renameSync, rmSync } from "node:fs"
+import { readFileSync, renameSync, rmSync } from "node:fs"
 
 const target = "dist/bundle"
 const fresh = `${target}.${process.pid}`
@@ -19,8 +19,13 @@ await build({
   external: ["better-sqlite3", "node-taglib-sharp"],
   // TaggerLive finds its worker script beside the module that runs it.
   define: { "import.meta.url": "__lyraModuleUrl" },
-  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
+  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" },
+  // Licence notices (one has a non-ASCII name) go to lyra.cjs.LEGAL.txt, keeping the bundle ASCII.
+  legalComments: "external"
 })
+// The launcher reads the bundle as latin1, which is UTF-8 decoding's result, and faster, only for ASCII.
+const nonAscii = readFileSync(`${fresh}/lyra.cjs`).findIndex((byte) => byte > 0x7f)
+if (nonAscii >= 0) throw new Error(`the bundle is not ASCII: byte ${nonAscii} (escape it in the source)`)
 await build({ ...shared, entryPoints: ["dist/cli/launch.js"], outfile: `${fresh}/bin.js`, format: "esm" })
 
 rmSync(target, { recursive: true, force: true })

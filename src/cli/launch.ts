@@ -81,7 +81,8 @@ const writeCache = (data: Buffer) => {
 const runBundle = () => {
   const cachedData = readCache()
   const script = new Script(
-    `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "utf8")}\n})`,
+    // The build checks the bundle is ASCII: read as latin1, it needs no UTF-8 decoding (15-25 ms).
+    `(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "latin1")}\n})`,
     { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) }
   )
   if (cachedData === undefined || script.cachedDataRejected === true) {

@@ -18,7 +18,7 @@ const WHITESPACE_RUN = /\s+/g
 const LEADING_SPACES = /^ +/
 const TRAILING_DOTS_AND_SPACES = /[. ]+$/
 // Windows refuses these device names, even with an extension (`con.txt`).
-const RESERVED = /^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³]) *(?:\..*)?$/i
+const RESERVED = /^(?:CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9\u00b9\u00b2\u00b3]|LPT[0-9\u00b9\u00b2\u00b3]) *(?:\..*)?$/i
 
 // Made on first use: the first Segmenter loads ICU's break rules, about 20 ms of every start-up.
 let graphemes: Intl.Segmenter | undefined

@@ -7,6 +7,7 @@ import type { ApiError } from "../services/MusicApi.js"
 import type { Job } from "./Job.js"
 import type { TrackPlan } from "./libraryLayout.js"
 import { placeTrack } from "./placeTrack.js"
+import type { GroupArt } from "./postProcess.js"
 import { makeGroupArt } from "./postProcess.js"
 import { settleInPlace } from "./settleInPlace.js"
 
@@ -60,7 +61,6 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
   const archived = job.settings.force ? undefined : yield* (yield* JobStore).archivedAmong(
     group.tracks.flatMap((entry) => entry._tag === "Found" ? [entry.track] : [])
   )
-  const art = yield* makeGroupArt
   // Names are claimed in the group's order before any track starts, so that they are deterministic.
   const plans = group.tracks.map((entry, index) => {
     if (entry._tag === "Missing") return undefined
@@ -81,37 +81,39 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
       }
     )
   )
-  const outcomes = yield* Effect.forEach(
-    group.tracks,
-    (entry, index) => {
-      if (entry._tag === "Found") {
-        // A settled placement has had its events: nothing failed there.
-        if (settled[index]) return Effect.succeed(undefined)
-        return placeTrack(job, {
-          track: entry.track,
-          segments: plans[index]!.segments,
-          library: { art, albumFolder: plans[index]!.albumFolder },
-          parent: item,
-          priority: [group.sequence, ranks[index]!],
-          groupLimit,
-          archived: copies[index]!
-        })
-      }
-      const missing = `${item}/track:${entry.id}`
-      return job.emit({ _tag: "ItemQueued", item: missing, kind: "track", label: `track ${entry.id}`, parent: item })
-        .pipe(
-          Effect.zipRight(job.emit({
-            _tag: "ItemFinished",
-            item: missing,
-            kind: "track",
-            state: "failed",
-            reason: entry.error.message
-          })),
-          Effect.as({ state: "failed" as const })
-        )
-    },
-    { concurrency: "unbounded" }
-  )
+  // Settled placements have had their events: nothing failed there, and they need no fiber (nor covers).
+  const unsettled = group.tracks.flatMap((entry, index) => settled[index] ? [] : [{ entry, index }])
+  const placeAll = (art: GroupArt) =>
+    Effect.forEach(
+      unsettled,
+      ({ entry, index }) => {
+        if (entry._tag === "Found") {
+          return placeTrack(job, {
+            track: entry.track,
+            segments: plans[index]!.segments,
+            library: { art, albumFolder: plans[index]!.albumFolder },
+            parent: item,
+            priority: [group.sequence, ranks[index]!],
+            groupLimit,
+            archived: copies[index]!
+          })
+        }
+        const missing = `${item}/track:${entry.id}`
+        return job.emit({ _tag: "ItemQueued", item: missing, kind: "track", label: `track ${entry.id}`, parent: item })
+          .pipe(
+            Effect.zipRight(job.emit({
+              _tag: "ItemFinished",
+              item: missing,
+              kind: "track",
+              state: "failed",
+              reason: entry.error.message
+            })),
+            Effect.as({ state: "failed" as const })
+          )
+      },
+      { concurrency: "unbounded" }
+    )
+  const outcomes = unsettled.length === 0 ? [] : yield* Effect.flatMap(makeGroupArt, placeAll)
   const failed = outcomes.filter((outcome) => outcome?.state === "failed").length
   yield* job.emit({
     _tag: "ItemFinished",

@@ -29,17 +29,21 @@ export interface Group {
 }
 
 /**
- * Each track's turn among its group's waiting tracks: the longest first, so that it cannot start last
- * and run on alone while the other slots idle; then the others in the group's order (sorting them all
- * would gather the short tracks, and their calls, at the album's end: worse under a rate limit).
- * Sizes are compared with sizes only: if any track lacks one, durations are used for all.
+ * Each track's turn among its group's waiting tracks: the group's two longest first, so that neither can
+ * start last and run on alone while the other slots idle; then the others in the group's order. Sorting
+ * them all (LPT) would gather the short tracks, and their calls, at the album's end: worse under a rate
+ * limit. Sizes are compared with sizes only: if any track lacks one, durations are used for all.
  */
 const longestFirst = (tracks: ReadonlyArray<GroupTrack>): ReadonlyArray<number> => {
   const bySize = tracks.every((entry) => entry._tag !== "Found" || entry.track.sizeBytes !== undefined)
   const length = (entry: GroupTrack) =>
     entry._tag !== "Found" ? 0 : bySize ? entry.track.sizeBytes ?? 0 : entry.track.durationSeconds ?? 0
-  const longest = tracks.reduce((best, entry, index) => length(entry) > length(tracks[best]!) ? index : best, 0)
-  return tracks.map((_, index) => index === longest ? 0 : index < longest ? index + 1 : index)
+  const indices = tracks.map((_, index) => index)
+  const first = [...indices].sort((a, b) => length(tracks[b]!) - length(tracks[a]!) || a - b).slice(0, 2)
+  const order = [...first, ...indices.filter((index) => !first.includes(index))]
+  const ranks = new Array<number>(tracks.length)
+  order.forEach((index, rank) => (ranks[index] = rank))
+  return ranks
 }
 
 /**

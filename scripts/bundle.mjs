@@ -1,5 +1,6 @@
 // Bundles the CLI for `npm run build`: one minified CommonJS file (so that the
-// launcher can run it through V8's code cache) and the launcher `bin/lyra.js` runs.
+// launcher can run it through V8's code cache), the launcher `bin/lyra.js` runs,
+// and the script of the tagging threads.
 // Built aside, then swapped in: no chunk or code cache survives from an earlier
 // build, and a lyra started meanwhile never finds the folder half-written.
 import { build } from "esbuild"
@@ -27,6 +28,16 @@ await build({
 const nonAscii = readFileSync(`${fresh}/lyra.cjs`).findIndex((byte) => byte > 0x7f)
 if (nonAscii >= 0) throw new Error(`the bundle is not ASCII: byte ${nonAscii} (escape it in the source)`)
 await build({ ...shared, entryPoints: ["dist/cli/launch.js"], outfile: `${fresh}/bin.js`, format: "esm" })
+// The tagging threads' script, node-taglib-sharp included: each thread loads it on start, and from
+// one file that takes 94 ms of CPU against 232 ms from the package's hundreds of modules.
+await build({
+  ...shared,
+  entryPoints: ["dist/layers/TagWorker.js"],
+  outfile: `${fresh}/TagWorker.cjs`,
+  format: "cjs",
+  minify: true,
+  legalComments: "external"
+})
 
 rmSync(target, { recursive: true, force: true })
 renameSync(fresh, target)

@@ -18,9 +18,9 @@ export interface TaggerOptions {
   /** Files tagged at once: the size of the CPU pool (`--cpu`); defaults to the number of cores. */
   readonly threads?: number | undefined
   /**
-   * The compiled TagWorker. Found beside this module (or under `layers/` of a
-   * bundle) when not given; if there is none, files are tagged on the main
-   * thread, `threads` at a time.
+   * The compiled TagWorker. Found beside this module (the bundle's, or the
+   * compiled one) when not given; if there is none, files are tagged on the
+   * main thread, `threads` at a time.
    */
   readonly workerScript?: string | URL | undefined
 }
@@ -32,7 +32,8 @@ export const defaultThreads = (): number => Math.max(1, availableParallelism())
 
 const findWorkerScript = (given: string | URL | undefined): string | undefined => {
   if (given !== undefined) return given instanceof URL ? fileURLToPath(given) : given
-  for (const candidate of ["./TagWorker.js", "./layers/TagWorker.js", "../layers/TagWorker.js"]) {
+  // The bundle's own (TagWorker.cjs, node-taglib-sharp inside) before the compiled module.
+  for (const candidate of ["./TagWorker.cjs", "./TagWorker.js", "./layers/TagWorker.js", "../layers/TagWorker.js"]) {
     const url = new URL(candidate, import.meta.url)
     if (url.protocol === "file:" && existsSync(url)) return fileURLToPath(url)
   }

@@ -50,17 +50,17 @@ class Search extends Request.TaggedClass("Search")<ReadonlyArray<SearchResult>, 
 /** Most services cap how many ids one batch call may name. */
 const maxBatch = 100
 
-/**
- * MusicApi over the registered providers. Every provider call is an Effect
- * request, admitted by the RateLimiter and retried on the RetryPolicy's
- * schedule inside its resolver, so a cached answer is always a final one.
- */
 /** A metadata answer to and from the JSON the JobStore's cache holds. */
 interface JsonCodec<A> {
   readonly decode: (json: unknown) => Effect.Effect<A, ParseResult.ParseError>
   readonly encode: (value: A) => Effect.Effect<string, ParseResult.ParseError>
 }
 
+/**
+ * MusicApi over the registered providers. Every provider call is an Effect
+ * request, admitted by the RateLimiter and retried on the RetryPolicy's
+ * schedule inside its resolver, so a cached answer is always a final one.
+ */
 export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter | RetryPolicy | Progress | JobStore> =
   Layer
   .effect(
@@ -86,7 +86,6 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
           retryingWithProgress(policy, progress, provider, operation)
         )
 
-      /** A metadata answer from the JobStore's cache, if it is there and still reads; store trouble is a miss. */
       /**
        * Each schema's JSON codec, built once: a parser is compiled per schema
        * instance, and `parseJson(schema)` made anew per call was compiled per call.
@@ -102,6 +101,7 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
         return codec
       }
 
+      /** A metadata answer from the JobStore's cache, if it is there and still reads; store trouble is a miss. */
       const fromCache = <A, I>(schema: Schema.Schema<A, I>, key: string): Effect.Effect<Option.Option<A>> =>
         store.cached(key).pipe(
           Effect.flatMap(Option.match({

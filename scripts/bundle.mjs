@@ -9,20 +9,18 @@ import { readFileSync, renameSync, rmSync } from "node:fs"
 const target = "dist/bundle"
 const fresh = `${target}.${process.pid}`
 const shared = { bundle: true, platform: "node", target: "node20", logLevel: "warning" }
+// Licence notices (one has a non-ASCII name) go to <file>.LEGAL.txt, keeping the bundles ASCII.
+const minifiedCjs = { ...shared, format: "cjs", minify: true, legalComments: "external" }
 
 await build({
-  ...shared,
+  ...minifiedCjs,
   entryPoints: ["dist/cli/bin.js"],
   outfile: `${fresh}/lyra.cjs`,
-  format: "cjs",
-  minify: true,
   // Native addons load from node_modules; the tagger is loaded only by its worker threads.
   external: ["better-sqlite3", "node-taglib-sharp"],
   // TaggerLive finds its worker script beside the module that runs it.
   define: { "import.meta.url": "__lyraModuleUrl" },
-  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" },
-  // Licence notices (one has a non-ASCII name) go to lyra.cjs.LEGAL.txt, keeping the bundle ASCII.
-  legalComments: "external"
+  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
 })
 // The launcher reads the bundle as latin1, which is UTF-8 decoding's result, and faster, only for ASCII.
 const nonAscii = readFileSync(`${fresh}/lyra.cjs`).findIndex((byte) => byte > 0x7f)
@@ -30,14 +28,7 @@ if (nonAscii >= 0) throw new Error(`the bundle is not ASCII: byte ${nonAscii} (e
 await build({ ...shared, entryPoints: ["dist/cli/launch.js"], outfile: `${fresh}/bin.js`, format: "esm" })
 // The tagging threads' script, node-taglib-sharp included: each thread loads it on start, and from
 // one file that takes 94 ms of CPU against 232 ms from the package's hundreds of modules.
-await build({
-  ...shared,
-  entryPoints: ["dist/layers/TagWorker.js"],
-  outfile: `${fresh}/TagWorker.cjs`,
-  format: "cjs",
-  minify: true,
-  legalComments: "external"
-})
+await build({ ...minifiedCjs, entryPoints: ["dist/layers/TagWorker.js"], outfile: `${fresh}/TagWorker.cjs` })
 
 rmSync(target, { recursive: true, force: true })
 renameSync(fresh, target)

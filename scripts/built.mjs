@@ -5,7 +5,13 @@
 import { readdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 
-const outputs = ["dist/index.js", "dist/layers/TagWorker.js", "dist/bundle/bin.js", "dist/bundle/lyra.cjs"]
+const outputs = [
+  "dist/index.js",
+  "dist/layers/TagWorker.js",
+  "dist/bundle/bin.js",
+  "dist/bundle/lyra.cjs",
+  "dist/bundle/TagWorker.cjs"
+]
 const inputs = ["src", "scripts/bundle.mjs", "package.json", "package-lock.json", "tsconfig.json", "tsconfig.build.json"]
 
 const newest = (path) => {

@@ -72,6 +72,14 @@ describe("download: exact virtual makespans", () => {
       }
       assert.strictEqual(makespan(events), 50 + Math.max(...slots))
     }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
+
+  it.effect("one track at a time, an album keeps track order", () =>
+    Effect.gen(function*() {
+      const ids = (yield* SimServer).catalog.album("12")!.trackIds
+      yield* runVirtual(download(["sim:album:12"], settings({ tracks: 5, tracksPerAlbum: 1 })))
+      const started = (yield* recorded).flatMap((e) => e._tag === "ItemStarted" && e.kind === "track" ? [e.item] : [])
+      assert.deepStrictEqual(started, ids.map((id) => `sim:track:${id}`))
+    }).pipe(Effect.provide(testEngine({ profile: SimProfile.exact() }))))
 })
 
 describe("download: limits", () => {

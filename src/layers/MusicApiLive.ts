@@ -174,22 +174,22 @@ export const layer: Layer.Layer<MusicApi, never, ProviderRegistry | RateLimiter 
                   )
                 }
                 yield* Effect.forEach(
-                Arr.chunksOf(misses, maxBatch),
-                (chunk) =>
-                  guarded(name, "tracks", batch(chunk.map((request) => request.id))).pipe(
-                    Effect.exit,
-                    Effect.flatMap((exit) =>
-                      Effect.forEach(chunk, (request) => {
-                        if (exit._tag === "Failure") return Request.failCause(request, exit.cause)
-                        const track = exit.value.find((t) => t.id === request.id)
-                        return track === undefined
-                          ? Request.fail(request, new NotFoundError({ provider: name, what: `track ${request.id}` }))
-                          : Effect.zipRight(toCache(Track, key(request), track), Request.succeed(request, track))
-                      }, { discard: true })
-                    )
-                  ),
-                { concurrency: "unbounded", discard: true }
-              )
+                  Arr.chunksOf(misses, maxBatch),
+                  (chunk) =>
+                    guarded(name, "tracks", batch(chunk.map((request) => request.id))).pipe(
+                      Effect.exit,
+                      Effect.flatMap((exit) =>
+                        Effect.forEach(chunk, (request) => {
+                          if (exit._tag === "Failure") return Request.failCause(request, exit.cause)
+                          const track = exit.value.find((t) => t.id === request.id)
+                          return track === undefined
+                            ? Request.fail(request, new NotFoundError({ provider: name, what: `track ${request.id}` }))
+                            : Effect.zipRight(toCache(Track, key(request), track), Request.succeed(request, track))
+                        }, { discard: true })
+                      )
+                    ),
+                  { concurrency: "unbounded", discard: true }
+                )
               })
             }),
           { concurrency: "unbounded", discard: true }

@@ -72,7 +72,7 @@ export const runGroup = Effect.fn("runGroup")(function*(job: Job, group: Group) 
     const owner = `${entry.track.provider}:track:${entry.track.id}`
     return { segments: job.names.claim(plan.segments, owner), albumFolder: plan.albumFolder }
   })
-  // One track at a time, the album takes as long in any order: it keeps track order, as OrpheusDL's.
+  // One track at a time, an album takes as long in any order, so it keeps track order, as OrpheusDL does.
   const sideBySide = Math.min(job.settings.tracks, job.settings.tracksPerAlbum) > 1
   const ranks = sideBySide ? longestFirst(group.tracks) : group.tracks.map((_, index) => index)
   yield* job.emit({ _tag: "ItemStarted", item, kind })

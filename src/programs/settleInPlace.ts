@@ -26,6 +26,15 @@ const extensionOf = (path: string) => path.slice(path.lastIndexOf(".") + 1)
 /** Where a placement puts a file that has `from`'s extension. */
 export const placedAs = (segments: ReadonlyArray<string>, from: string) => planPath(segments, extensionOf(from))
 
+/** The finished sizes of `paths`, each looked at once and all together, as a lookup by path. */
+const sizesAt = (storage: Storage["Type"], paths: ReadonlyArray<string>) => {
+  const distinct = [...new Set(paths)]
+  return Effect.map(storage.finalSizes(distinct), (sizes) => {
+    const byPath = new Map(distinct.map((path, index) => [path, sizes[index]!]))
+    return (path: string) => byPath.get(path)!
+  })
+}
+
 /**
  * Checks the archive's copy of each of a group's tracks on disk, and settles at
  * once every placement whose file is already whole where it goes (the
@@ -42,14 +51,13 @@ export const settleInPlace = Effect.fn("settleInPlace")(function*(
   const entries = candidates.map((candidate) => candidate === undefined ? Option.none() : candidate.archived)
   const held = entries.flatMap((entry) => Option.isSome(entry) ? [entry.value.path] : [])
   const storage = yield* Storage
-  const sizes = yield* storage.finalSizes(held)
-  let next = 0
+  const sizeOf = yield* sizesAt(storage, held)
   // The archive's copy counts only while its file is whole.
   const copies = entries.map((entry): ArchivedCopy =>
     Option.match(entry, {
       onNone: () => Either.right(Option.none()),
       onSome: (archived) =>
-        Either.map(sizes[next++]!, (size) => size === archived.bytes ? Option.some(archived) : Option.none())
+        Either.map(sizeOf(archived.path), (size) => size === archived.bytes ? Option.some(archived) : Option.none())
     })
   )
   // Where each whole copy goes for this placement; one placed elsewhere (a compilation's track) may be here too.
@@ -59,8 +67,7 @@ export const settleInPlace = Effect.fn("settleInPlace")(function*(
     return { candidate, entry: copy.right.value, path: placedAs(candidate.segments, copy.right.value.path) }
   })
   const elsewhere = targets.flatMap((target) => target !== undefined && target.path !== target.entry.path ? [target.path] : [])
-  const sizesHere = yield* storage.finalSizes(elsewhere)
-  next = 0
+  const sizeHere = yield* sizesAt(storage, elsewhere)
   const events: Array<ProgressEventInput> = []
   const settled = targets.map((target) => {
     if (target === undefined) return false
@@ -72,7 +79,7 @@ export const settleInPlace = Effect.fn("settleInPlace")(function*(
       if (!job.tracks.settle(ref, outcome)) return false
     } else {
       // A copy already whole here needs nothing from the placement that fetches (or skips) the track.
-      const here = sizesHere[next++]!
+      const here = sizeHere(path)
       if (Either.isLeft(here) || here.right !== entry.bytes) return false
     }
     const { isNew, item } = job.placementId(ref, segments.join("/"))

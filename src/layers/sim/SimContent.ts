@@ -4,7 +4,7 @@ import { createCipheriv, createHash } from "node:crypto"
 /** What a simulated track's bytes are made of; every byte is a function of (seed, track id). */
 export interface SimContent {
   readonly size: number
-  /** The AES-128 key of the track's keystream. */
+  /** The ChaCha20 key of the track's keystream. */
   readonly key: Uint8Array
   /** A minimal FLAC preamble (magic and STREAMINFO), so taggers and `file` see a FLAC file; empty for MP3. */
   readonly header: Uint8Array
@@ -60,15 +60,20 @@ const mp3Frame = (kbps: number) => {
 }
 
 export const makeContent = (spec: SimContentSpec): SimContent => {
-  const key = createHash("sha256").update(`lyra-sim:${spec.seed}:${spec.trackId}`).digest().subarray(0, 16)
+  const key = createHash("sha256").update(`lyra-sim:${spec.seed}:${spec.trackId}`).digest()
   if (spec.mp3Kbps === undefined) return { size: spec.size, key, header: flacHeader(spec).subarray(0, spec.size) }
   const frame = mp3Frame(spec.mp3Kbps)
   return { size: Math.max(1, Math.round(spec.size / frame.bytes)) * frame.bytes, key, header: new Uint8Array(0), frame }
 }
 
+/** ChaCha20's block: its counter counts these. */
+const blockBytes = 64
+
 /**
- * Reads a track's bytes sequentially from any offset: an AES-128-CTR keystream
- * (fast and random access, since the counter block is offset / 16) under the header.
+ * Reads a track's bytes sequentially from any offset: a ChaCha20 keystream under the header, with
+ * random access, since the block counter (the IV's first 4 bytes, little-endian) is offset / 64.
+ * Not AES-128-CTR: node's OpenSSL runs it at about 270 MB/s here against 3.6 GB/s for ChaCha20, and
+ * the simulated server's bytes are made on lyra's own main thread.
  */
 export class SimContentReader {
   private readonly cipher: Cipher
@@ -76,9 +81,9 @@ export class SimContentReader {
 
   constructor(private readonly content: SimContent, offset: number) {
     const iv = Buffer.alloc(16)
-    iv.writeBigUInt64BE(BigInt(Math.floor(offset / 16)), 8)
-    this.cipher = createCipheriv("aes-128-ctr", content.key, iv)
-    const skip = offset % 16
+    iv.writeUInt32LE(Math.floor(offset / blockBytes), 0)
+    this.cipher = createCipheriv("chacha20", content.key, iv)
+    const skip = offset % blockBytes
     if (skip > 0) this.cipher.update(zeros.subarray(0, skip))
     this.position = offset
   }

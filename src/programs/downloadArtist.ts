@@ -36,7 +36,7 @@ export const downloadArtist = (job: Job, provider: string, id: string) => {
     Effect.gen(function*() {
       const api = yield* MusicApi
       const progress = yield* Progress
-          const artist = yield* api.artist(provider, id)
+      const artist = yield* api.artist(provider, id)
       yield* job.emit({ _tag: "ItemQueued", item, kind: "artist", label: artist.name })
       yield* job.emit({ _tag: "ItemStarted", item, kind: "artist" })
       yield* Effect.all([

@@ -1,5 +1,5 @@
 import { Args, Command, Options } from "@effect/cli"
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Console, Effect, Option } from "effect"
 import { availableParallelism } from "node:os"
 import { defaultJobSettings } from "../domain/JobSettings.js"

@@ -1,4 +1,4 @@
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import { Context, Effect, Layer } from "effect"
 import { defaultRedirectPolicy } from "./followRedirects.js"
 

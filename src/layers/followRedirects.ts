@@ -1,5 +1,8 @@
 import type { HttpClientResponse } from "@effect/platform"
-import { HttpClient, HttpClientError, HttpClientRequest, UrlParams } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientError from "@effect/platform/HttpClientError"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
+import * as UrlParams from "@effect/platform/UrlParams"
 import { Effect, Either, Stream } from "effect"
 
 export interface RedirectPolicy {

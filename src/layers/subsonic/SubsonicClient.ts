@@ -1,5 +1,6 @@
 import type { HttpClientResponse } from "@effect/platform"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
+import * as HttpClientRequest from "@effect/platform/HttpClientRequest"
 import { Clock, Duration, Effect, ParseResult, Schema, Stream } from "effect"
 import { parseRetryAfter } from "../../domain/RetryAfter.js"
 import type { MusicApiError } from "../../services/MusicApiError.js"

@@ -1,4 +1,4 @@
-import { FileSystem } from "@effect/platform"
+import * as FileSystem from "@effect/platform/FileSystem"
 import { Config, Effect, Option, Redacted, Schema } from "effect"
 import { redactUrl } from "./SubsonicRedact.js"
 

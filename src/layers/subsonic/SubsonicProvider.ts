@@ -1,5 +1,5 @@
 import type { FileSystem } from "@effect/platform"
-import { HttpClient } from "@effect/platform"
+import * as HttpClient from "@effect/platform/HttpClient"
 import type { Layer } from "effect"
 import { Effect, Layer as L, Schema } from "effect"
 import { Album } from "../../domain/Album.js"

@@ -1,6 +1,8 @@
-import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodePath from "@effect/platform-node/NodePath"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Effect, Exit } from "effect"
+import * as NodeTerminal from "@effect/platform-node/NodeTerminal"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { exitCodes, run } from "./Cli.js"
 
 // The runtime interrupts the job on the first SIGINT/SIGTERM; a second one means "now", and so
@@ -45,8 +47,12 @@ const exitWhenFlushed = (code: number) => {
   if (code === exitCodes.interrupted) setTimeout(() => process.exit(code), interruptedFlushMillis)
 }
 
+// What the CLI uses of the platform; NodeContext.layer would also build a worker pool and a
+// command executor, whose modules cost start-up time and which lyra never calls.
+const platformLayer = Layer.mergeAll(NodeFileSystem.layer, NodePath.layer, NodeTerminal.layer)
+
 // Spans cost time on every traced call, and the CLI exports none.
-NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(NodeContext.layer), Effect.withTracerEnabled(false)), {
+NodeRuntime.runMain(run(process.argv).pipe(Effect.provide(platformLayer), Effect.withTracerEnabled(false)), {
   disableErrorReporting: true,
   // Exits explicitly, whatever the code: once the job's scope has closed, nothing is left to wait for.
   teardown: (exit) =>

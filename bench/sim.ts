@@ -49,8 +49,8 @@ const input = option("input", "sim:artist:1")
 
 const root = packageRoot()
 const bin = join(root, "bin", "lyra.js")
-if (!existsSync(join(root, "dist", "bundle", "bin.js"))) {
-  console.error(`bench: ${join(root, "dist", "bundle", "bin.js")} is missing; run \`npm run build\` first`)
+if (!existsSync(join(root, "dist", "bundle", "bin.cjs"))) {
+  console.error(`bench: ${join(root, "dist", "bundle", "bin.cjs")} is missing; run \`npm run build\` first`)
   process.exit(1)
 }
 

@@ -38,7 +38,7 @@ const rssTarget = 500 * 1024 * 1024
 const root = packageRoot()
 /** The `lyra` executable, run as a user runs it (its shebang sets its own V8 flags). */
 const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.js")
+const bundle = join(root, "dist", "bundle", "bin.cjs")
 if (!existsSync(bundle)) {
   console.error(`bench: ${bundle} is missing; run \`npm run build\` first`)
   process.exit(1)

@@ -8,7 +8,7 @@ import { join } from "node:path"
 const outputs = [
   "dist/index.js",
   "dist/layers/TagWorker.js",
-  "dist/bundle/bin.js",
+  "dist/bundle/bin.cjs",
   "dist/bundle/lyra.cjs",
   "dist/bundle/TagWorker.cjs"
 ]

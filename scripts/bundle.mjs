@@ -12,20 +12,24 @@ const shared = { bundle: true, platform: "node", target: "node20", logLevel: "wa
 // Licence notices (one has a non-ASCII name) go to <file>.LEGAL.txt, keeping the bundles ASCII.
 const minifiedCjs = { ...shared, format: "cjs", minify: true, legalComments: "external" }
 
+// CommonJS has no import.meta.url: each file finds its neighbours (the worker script, the bundle) by its own name.
+const moduleUrl = {
+  define: { "import.meta.url": "__lyraModuleUrl" },
+  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
+}
+
 await build({
   ...minifiedCjs,
+  ...moduleUrl,
   entryPoints: ["dist/cli/bin.js"],
   outfile: `${fresh}/lyra.cjs`,
   // Native addons load from node_modules; the tagger is loaded only by its worker threads.
-  external: ["better-sqlite3", "node-taglib-sharp"],
-  // TaggerLive finds its worker script beside the module that runs it.
-  define: { "import.meta.url": "__lyraModuleUrl" },
-  banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
+  external: ["better-sqlite3", "node-taglib-sharp"]
 })
 // The launcher reads the bundle as latin1, which is UTF-8 decoding's result, and faster, only for ASCII.
 const nonAscii = readFileSync(`${fresh}/lyra.cjs`).findIndex((byte) => byte > 0x7f)
 if (nonAscii >= 0) throw new Error(`the bundle is not ASCII: byte ${nonAscii} (escape it in the source)`)
-await build({ ...shared, entryPoints: ["dist/cli/launch.js"], outfile: `${fresh}/bin.js`, format: "esm" })
+await build({ ...shared, ...moduleUrl, entryPoints: ["dist/cli/launch.js"], outfile: `${fresh}/bin.cjs`, format: "cjs" })
 // The tagging threads' script, node-taglib-sharp included: each thread loads it on start, and from
 // one file that takes 94 ms of CPU against 232 ms from the package's hundreds of modules.
 await build({ ...minifiedCjs, entryPoints: ["dist/layers/TagWorker.js"], outfile: `${fresh}/TagWorker.cjs` })

@@ -13,7 +13,7 @@ import * as SimProfile from "../src/layers/sim/SimProfile.js"
 // Real processes: `node bin/lyra.js`, which loads the bundle `npm run build` makes.
 const root = fileURLToPath(new URL("..", import.meta.url))
 const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.js")
+const bundle = join(root, "dist", "bundle", "bin.cjs")
 
 beforeAll(() => {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)

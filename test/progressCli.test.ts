@@ -10,7 +10,7 @@ import { fromLine } from "../src/layers/NdjsonRenderer.js"
 // Real processes with stdout piped (not a terminal): `node bin/lyra.js`, which loads the bundle `npm run build` makes.
 const root = fileURLToPath(new URL("..", import.meta.url))
 const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.js")
+const bundle = join(root, "dist", "bundle", "bin.cjs")
 
 beforeAll(() => {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)

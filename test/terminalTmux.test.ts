@@ -8,7 +8,7 @@ import { assert, beforeAll, describe, it } from "@effect/vitest"
 // The real terminal: `lyra download` inside tmux, its screen read with capture-pane while it runs.
 const root = fileURLToPath(new URL("..", import.meta.url))
 const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.js")
+const bundle = join(root, "dist", "bundle", "bin.cjs")
 
 const hasTmux = spawnSync("tmux", ["-V"], { encoding: "utf8" }).status === 0
 // CI installs tmux (.ci/run); a developer machine without it skips rather than fails.

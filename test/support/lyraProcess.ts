@@ -8,7 +8,7 @@ import { shellQuote } from "./osFaults.js"
 
 /** The repository, and the bundled CLI that `npm run build` makes. */
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
-export const bundle = join(repoRoot, "dist", "bundle", "bin.js")
+export const bundle = join(repoRoot, "dist", "bundle", "bin.cjs")
 
 export const assertBuilt = () => {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)
@@ -29,7 +29,7 @@ export interface LyraOptions {
 }
 
 /**
- * `node dist/bundle/bin.js <args>` as a real process, its stdout and stderr
+ * `node dist/bundle/bin.cjs <args>` as a real process, its stdout and stderr
  * kept apart; SIGKILLed when the scope closes if it still runs, and awaited,
  * so a folder is never removed (or unmounted) under it.
  */

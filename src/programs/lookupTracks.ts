@@ -23,6 +23,8 @@ export const lookupTracks = Effect.fn("lookupTracks")(function*(
         Effect.map((track): GroupTrack => ({ _tag: "Found", track })),
         Effect.catchAll((error) => Effect.succeed<GroupTrack>({ _tag: "Missing", id, error }))
       ),
-    { batching: true, concurrency: "unbounded" }
+    // Sequential with batching, Effect steps each lookup until it waits on its request and batches
+    // them all, as "unbounded" does, but in one fiber rather than one per id.
+    { batching: true }
   )
 })

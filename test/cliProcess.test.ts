@@ -407,3 +407,19 @@ describe("lyra as a process: its reader goes away", () => {
       assertConsistentLibrary(out)
     }), { timeout: 60_000 })
 })
+
+describe("lyra as a process: simulate", () => {
+  // The launcher runs `lyra simulate` in a second node (with a bigger young generation) and waits for it.
+  it.scopedLive("runs in a node of its own, whose output and exit status are lyra's", () =>
+    Effect.gen(function*() {
+      const simulated = yield* spawnLyra(["simulate", "sim:artist:1", "--json"])
+      assert.strictEqual((yield* simulated.exit("30 seconds")).code, 0, simulated.output())
+      const report = JSON.parse(simulated.output()) as { readonly makespanMillis: number }
+      assert.isAbove(report.makespanMillis, 0)
+
+      const refused = yield* spawnLyra(["simulate", "--sim", "bogus=1"])
+      assert.strictEqual((yield* refused.exit("30 seconds")).code, 2, refused.output())
+      assert.match(refused.output(), /^lyra: --sim: unknown key "bogus"/)
+      assert.strictEqual(refused.output().trimEnd().split("\n").length, 1, "one line, no stack trace")
+    }), { timeout: 60_000 })
+})

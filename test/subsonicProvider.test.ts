@@ -11,6 +11,7 @@ import * as HttpClientLive from "../src/layers/HttpClientLive.js"
 import * as SubsonicClient from "../src/layers/subsonic/SubsonicClient.js"
 import type { SubsonicAuth } from "../src/layers/subsonic/SubsonicConfig.js"
 import { load, normalizeBaseUrl, settingsOf } from "../src/layers/subsonic/SubsonicConfig.js"
+import { unconfigured } from "../src/layers/subsonic/SubsonicInfo.js"
 import * as SubsonicProvider from "../src/layers/subsonic/SubsonicProvider.js"
 import { makeRedactor, redactUrl } from "../src/layers/subsonic/SubsonicRedact.js"
 import { parseWebUrl } from "../src/layers/subsonic/SubsonicUrl.js"
@@ -436,7 +437,7 @@ describe("subsonic: configuration", () => {
       assert.strictEqual(setup._tag, "Unconfigured")
       if (setup._tag !== "Unconfigured") return
       assert.match(setup.problem, /^subsonic: not configured: set LYRA_SUBSONIC_URL, LYRA_SUBSONIC_USER and LYRA_SUBSONIC_PASSWORD/)
-      const provider = SubsonicProvider.unconfigured(setup.problem)
+      const provider = unconfigured(setup.problem)
       const ready = yield* Effect.either(provider.ready!)
       assert.isTrue(Either.isLeft(ready) && ready.left._tag === "UsageError" && ready.left.message === setup.problem)
       assert.isUndefined(provider.parseUrl("https://m.example/app/#/album/1/show"))

@@ -11,7 +11,7 @@ import * as ProgressLive from "../layers/ProgressLive.js"
 import * as SimProfile from "../layers/sim/SimProfile.js"
 import * as SimProvider from "../layers/sim/SimProvider.js"
 import * as StorageLive from "../layers/StorageLive.js"
-import * as SubsonicProvider from "../layers/subsonic/SubsonicProvider.js"
+import { addSubsonic } from "../layers/subsonic/addSubsonic.js"
 import * as TaggerLive from "../layers/TaggerLive.js"
 import type { JobOptions } from "./JobOptions.js"
 import { limitSettingsOf, simEntriesOf } from "./JobOptions.js"
@@ -23,7 +23,7 @@ import { rendererLayer } from "./rendererLayer.js"
  * only fails when an input names it).
  */
 const providersLayer = (options: JobOptions, http: Layer.Layer<HttpClient.HttpClient>) =>
-  SubsonicProvider.addTo(
+  addSubsonic(
     Layer.unwrapEffect(Effect.map(SimProfile.load(simEntriesOf(options)), SimProvider.registryLayer))
   ).pipe(Layer.provide(http))
 

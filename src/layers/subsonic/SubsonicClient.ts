@@ -14,9 +14,8 @@ import {
 import { authParams, clientName, makeSalt, protocolVersion, secretsOf } from "./SubsonicAuth.js"
 import type { SubsonicSettings } from "./SubsonicConfig.js"
 import { makeRedactor } from "./SubsonicRedact.js"
+import { provider } from "./SubsonicInfo.js"
 import { Envelope } from "./SubsonicResponse.js"
-
-export const provider = "subsonic"
 
 export interface SubsonicClientOptions {
   /** How long an answer's status and headers may take, and then its body, before the call is failed (and retried). */

@@ -1,7 +1,5 @@
-import type { FileSystem } from "@effect/platform"
 import * as HttpClient from "@effect/platform/HttpClient"
-import type { Layer } from "effect"
-import { Effect, Layer as L, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import { Album } from "../../domain/Album.js"
 import { Artist } from "../../domain/Artist.js"
 import { CoverSource, Lyrics } from "../../domain/Artwork.js"
@@ -15,12 +13,11 @@ import { TrackSource } from "../../domain/TrackSource.js"
 import { UsageError } from "../../domain/UsageError.js"
 import type { MusicApiError } from "../../services/MusicApiError.js"
 import { InvalidError } from "../../services/MusicApiError.js"
-import type { Provider, ProviderCapabilities } from "../../services/Provider.js"
-import { ProviderRegistry } from "../../services/ProviderRegistry.js"
+import type { Provider } from "../../services/Provider.js"
 import type { SubsonicClient } from "./SubsonicClient.js"
-import { make as makeClient, provider as name } from "./SubsonicClient.js"
+import { make as makeClient } from "./SubsonicClient.js"
 import type { SubsonicSetup } from "./SubsonicConfig.js"
-import { load } from "./SubsonicConfig.js"
+import { capabilities, description, provider as name, unconfigured } from "./SubsonicInfo.js"
 import type { AlbumWithSongs, Song } from "./SubsonicResponse.js"
 import {
   AlbumWithSongs as AlbumSchema,
@@ -31,18 +28,7 @@ import {
   SearchResult3,
   Song as SongSchema
 } from "./SubsonicResponse.js"
-import { parseWebUrl, urlForms } from "./SubsonicUrl.js"
-
-export const capabilities: ProviderCapabilities = {
-  kinds: ["track", "album", "artist", "playlist"],
-  search: true,
-  batchTracks: false,
-  cover: true,
-  lyrics: true,
-  urlForms
-}
-
-const description = "OpenSubsonic / Subsonic servers (Navidrome, gonic, Airsonic, LMS...): the original files, or MP3 at a lossy tier"
+import { parseWebUrl } from "./SubsonicUrl.js"
 
 /** The provider, with the checks the engine cannot see through the port. */
 export interface SubsonicProvider extends Provider {
@@ -307,48 +293,8 @@ export const fromClient = Effect.fnUntraced(function*(client: SubsonicClient) {
   return provider as SubsonicProvider
 })
 
-/** A provider that is there, but says what to set up whenever it is used. */
-export const unconfigured = (problem: string): Provider => {
-  const fail = new InvalidError({ provider: name, reason: problem.replace(/^subsonic: /, "configuration: ") })
-  return {
-    name,
-    description,
-    capabilities,
-    localSource: true,
-    parseUrl: () => undefined,
-    ready: new UsageError({ message: problem }),
-    track: () => fail,
-    album: () => fail,
-    artist: () => fail,
-    playlist: () => fail,
-    search: () => fail,
-    source: () => fail
-  }
-}
-
 /** The provider for a setup: configured, or one that explains what is missing. */
 export const fromSetup = (setup: SubsonicSetup, http: HttpClient.HttpClient): Effect.Effect<Provider> =>
   setup._tag === "Configured"
     ? fromClient(makeClient(setup.settings, http))
     : Effect.succeed(unconfigured(setup.problem))
-
-/** Builds the provider from the environment and config file; never fails. */
-export const make: Effect.Effect<Provider, never, HttpClient.HttpClient | FileSystem.FileSystem> = Effect.gen(
-  function*() {
-    const http = yield* HttpClient.HttpClient
-    return yield* fromSetup(yield* load, http)
-  }
-)
-
-/** Adds `subsonic` to the providers of `registry`. */
-export const addTo = <E, R>(
-  registry: Layer.Layer<ProviderRegistry, E, R>
-): Layer.Layer<ProviderRegistry, E, R | HttpClient.HttpClient | FileSystem.FileSystem> =>
-  L.effect(
-    ProviderRegistry,
-    Effect.gen(function*() {
-      const others = yield* ProviderRegistry
-      const subsonic = yield* make
-      return new Map([...others, [subsonic.name, subsonic]])
-    })
-  ).pipe(L.provide(registry))

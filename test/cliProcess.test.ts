@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process"
+import { type ChildProcess, spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, sep } from "node:path"
@@ -422,4 +422,19 @@ describe("lyra as a process: simulate", () => {
       assert.match(refused.output(), /^lyra: --sim: unknown key "bogus"/)
       assert.strictEqual(refused.output().trimEnd().split("\n").length, 1, "one line, no stack trace")
     }), { timeout: 60_000 })
+})
+
+describe("lyra as a process: commands that only read", () => {
+  it.scopedLive("providers, search and status leave nothing in the working directory", () =>
+    Effect.gen(function*() {
+      const cwd = yield* Effect.acquireRelease(
+        Effect.sync(() => mkdtempSync(join(tmpdir(), "lyra-cwd-"))),
+        (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
+      )
+      for (const args of [["providers"], ["search", "sim", "artist", "okafor"], ["status"]]) {
+        const ran = spawnSync(process.execPath, [bin, ...args], { cwd, env: cleanEnv(), encoding: "utf8", timeout: 30_000 })
+        assert.isNotNull(ran.status, `lyra ${args.join(" ")} did not finish`)
+        assert.deepStrictEqual(readdirSync(cwd), [], `lyra ${args.join(" ")} wrote into its working directory`)
+      }
+    }), { timeout: 90_000 })
 })

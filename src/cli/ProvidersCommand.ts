@@ -27,5 +27,6 @@ export const providersCommand = Command.make(
   })
 ).pipe(
   Command.withDescription("List the providers and their capabilities."),
-  Command.provide((options) => engineLayer(options))
+  // Listing providers writes nothing: no job state, so no library folder in the working directory.
+  Command.provide((options) => engineLayer({ ...options, noState: true }))
 )

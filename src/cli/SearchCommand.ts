@@ -59,5 +59,6 @@ export const searchCommand = Command.make(
   })
 ).pipe(
   Command.withDescription("Search a provider and print a numbered table; --lucky downloads the first hit."),
-  Command.provide((options) => engineLayer(options))
+  // Only --lucky downloads: a plain search keeps no job state, so it leaves no library folder behind.
+  Command.provide((options) => engineLayer(options.lucky ? options : { ...options, noState: true }))
 )

@@ -417,15 +417,19 @@ const makeStore = (options: JobStoreSqliteOptions) =>
 export const layer = (options: JobStoreSqliteOptions): Layer.Layer<JobStore, JobStoreError> =>
   Layer.unwrapScoped(
     Effect.gen(function*() {
-      yield* Effect.try({
-        try: () => fs.mkdirSync(path.dirname(options.filename), { recursive: true }),
-        catch: (error) =>
-          new JobStoreError({ message: `cannot create ${path.dirname(options.filename)}: ${mkdirProblem(path.dirname(options.filename), error)}` })
-      })
-      if (options.readOnly && !fs.existsSync(options.filename)) {
-        return yield* new JobStoreError({ message: `no lyra state here yet (${options.filename})` })
+      if (options.readOnly) {
+        // A reader creates nothing: `lyra status` in the wrong folder leaves no library behind.
+        if (!fs.existsSync(options.filename)) {
+          return yield* new JobStoreError({ message: `no lyra state here yet (${options.filename})` })
+        }
+      } else {
+        yield* Effect.try({
+          try: () => fs.mkdirSync(path.dirname(options.filename), { recursive: true }),
+          catch: (error) =>
+            new JobStoreError({ message: `cannot create ${path.dirname(options.filename)}: ${mkdirProblem(path.dirname(options.filename), error)}` })
+        })
+        yield* LibraryLock.acquire(LibraryLock.lockFileFor(options.filename))
       }
-      if (!options.readOnly) yield* LibraryLock.acquire(LibraryLock.lockFileFor(options.filename))
       yield* checkFile(options.filename)
       return Layer.scoped(JobStore, makeStore(options)).pipe(
         Layer.provide(SqliteClient.layer({ filename: options.filename, readonly: options.readOnly === true }).pipe(

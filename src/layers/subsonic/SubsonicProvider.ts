@@ -1,4 +1,4 @@
-import * as HttpClient from "@effect/platform/HttpClient"
+import type * as HttpClient from "@effect/platform/HttpClient"
 import { Effect, Schema } from "effect"
 import { Album } from "../../domain/Album.js"
 import { Artist } from "../../domain/Artist.js"
@@ -16,8 +16,8 @@ import { InvalidError } from "../../services/MusicApiError.js"
 import type { Provider } from "../../services/Provider.js"
 import type { SubsonicClient } from "./SubsonicClient.js"
 import { make as makeClient } from "./SubsonicClient.js"
-import type { SubsonicSetup } from "./SubsonicConfig.js"
-import { capabilities, description, provider as name, unconfigured } from "./SubsonicInfo.js"
+import type { SubsonicSettings } from "./SubsonicConfig.js"
+import { capabilities, description, provider as name } from "./SubsonicInfo.js"
 import type { AlbumWithSongs, Song } from "./SubsonicResponse.js"
 import {
   AlbumWithSongs as AlbumSchema,
@@ -293,8 +293,6 @@ export const fromClient = Effect.fnUntraced(function*(client: SubsonicClient) {
   return provider as SubsonicProvider
 })
 
-/** The provider for a setup: configured, or one that explains what is missing. */
-export const fromSetup = (setup: SubsonicSetup, http: HttpClient.HttpClient): Effect.Effect<Provider> =>
-  setup._tag === "Configured"
-    ? fromClient(makeClient(setup.settings, http))
-    : Effect.succeed(unconfigured(setup.problem))
+/** The provider for a configured server. */
+export const configured = (settings: SubsonicSettings, http: HttpClient.HttpClient): Effect.Effect<Provider> =>
+  fromClient(makeClient(settings, http))

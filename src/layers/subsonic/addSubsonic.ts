@@ -22,7 +22,7 @@ export const addSubsonic = <E, R>(
       const subsonic = setup._tag === "Configured"
         ? yield* Effect.flatMap(
           Effect.promise(() => import("./SubsonicProvider.js")),
-          (module) => Effect.flatMap(HttpClient.HttpClient, (http) => module.fromSetup(setup, http))
+          (module) => Effect.flatMap(HttpClient.HttpClient, (http) => module.configured(setup.settings, http))
         )
         : unconfigured(setup.problem)
       return new Map([...others, [subsonic.name, subsonic]])

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, sep } from "node:path"
@@ -133,12 +133,12 @@ const cleanEnv = () => Object.fromEntries(Object.entries(process.env).filter(([n
  * `lyra <args>` as a child process, killed (SIGKILL) when the test's scope
  * closes if it is still running, so no test can leave one behind.
  */
-const spawnLyra = (args: ReadonlyArray<string>) =>
+const spawnLyra = (args: ReadonlyArray<string>, cwd: string = root) =>
   Effect.gen(function*() {
     const ended = yield* Deferred.make<Ended>()
     let output = ""
     const child: ChildProcess = yield* Effect.acquireRelease(
-      Effect.sync(() => spawn(process.execPath, [bin, ...args], { cwd: root, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] })),
+      Effect.sync(() => spawn(process.execPath, [bin, ...args], { cwd, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] })),
       // Waits for the kill to land, so the folder is not removed under a running process.
       (child) =>
         child.exitCode === null && child.signalCode === null
@@ -432,8 +432,8 @@ describe("lyra as a process: commands that only read", () => {
         (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true }))
       )
       for (const args of [["providers"], ["search", "sim", "artist", "okafor"], ["status"]]) {
-        const ran = spawnSync(process.execPath, [bin, ...args], { cwd, env: cleanEnv(), encoding: "utf8", timeout: 30_000 })
-        assert.isNotNull(ran.status, `lyra ${args.join(" ")} did not finish`)
+        const ran = yield* spawnLyra(args, cwd)
+        assert.isNotNull((yield* ran.exit("30 seconds")).code, `lyra ${args.join(" ")} did not finish`)
         assert.deepStrictEqual(readdirSync(cwd), [], `lyra ${args.join(" ")} wrote into its working directory`)
       }
     }), { timeout: 90_000 })

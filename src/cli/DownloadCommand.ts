@@ -1,5 +1,6 @@
-import { Args, Command } from "@effect/cli"
-import { Effect } from "effect"
+import * as Args from "@effect/cli/Args"
+import * as Command from "@effect/cli/Command"
+import * as Effect from "effect/Effect"
 import { download } from "../programs/download.js"
 import { engineLayer } from "./engineLayer.js"
 import { refuseOptionLike } from "./refuseOptionLike.js"

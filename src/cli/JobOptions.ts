@@ -1,5 +1,6 @@
-import { Options } from "@effect/cli"
-import { Duration, Option } from "effect"
+import * as Options from "@effect/cli/Options"
+import * as Duration from "effect/Duration"
+import * as Option from "effect/Option"
 import type { JobSettings } from "../domain/JobSettings.js"
 import { defaultJobSettings } from "../domain/JobSettings.js"
 import type { LimitSettings } from "../domain/LimitSettings.js"

@@ -1,4 +1,4 @@
-import { Options } from "@effect/cli"
+import * as Options from "@effect/cli/Options"
 
 /** How a command shows its progress. */
 export const outputOptions = {

@@ -1,5 +1,6 @@
-import { Command } from "@effect/cli"
-import { Console, Effect } from "effect"
+import * as Command from "@effect/cli/Command"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
 import { MusicApi } from "../services/MusicApi.js"
 import { engineLayer } from "./engineLayer.js"
 import { jobOptions } from "./JobOptions.js"

@@ -1,5 +1,6 @@
-import { Command } from "@effect/cli"
-import { Effect, Option } from "effect"
+import * as Command from "@effect/cli/Command"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { UsageError } from "../domain/UsageError.js"
 import type { JobRecord } from "../services/JobStore.js"
 import type { ItemRecord } from "../services/JobStore.js"

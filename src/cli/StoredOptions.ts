@@ -1,4 +1,6 @@
-import { HashMap, Option, Schema } from "effect"
+import * as HashMap from "effect/HashMap"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
 import { Quality } from "../domain/Quality.js"
 import type { JobOptions } from "./JobOptions.js"
 import type { OutputOptions } from "./OutputOptions.js"

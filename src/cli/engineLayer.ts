@@ -1,5 +1,7 @@
 import type { HttpClient } from "@effect/platform"
-import { Effect, Layer, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import * as path from "node:path"
 import type { Storage } from "../services/Storage.js"
 import * as EngineLayer from "../layers/EngineLayer.js"

@@ -1,5 +1,6 @@
-import { Args, HelpDoc } from "@effect/cli"
-import { Effect } from "effect"
+import * as Args from "@effect/cli/Args"
+import * as HelpDoc from "@effect/cli/HelpDoc"
+import * as Effect from "effect/Effect"
 
 /**
  * @effect/cli hands an unknown `--option` placed after variadic arguments to

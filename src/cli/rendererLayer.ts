@@ -1,4 +1,6 @@
-import { Effect, Layer, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
 import type { ItemView } from "../domain/ProgressSnapshot.js"
 import * as LogFile from "../layers/LogFile.js"
 import * as NdjsonRenderer from "../layers/NdjsonRenderer.js"

@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import * as JobStoreSqlite from "../layers/JobStoreSqlite.js"
 import * as LibraryLock from "../layers/LibraryLock.js"
 import type { ItemRecord, JobRecord } from "../services/JobStore.js"

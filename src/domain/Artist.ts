@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** An artist, modelled on OrpheusDL's ArtistInfo: the albums and loose tracks to fetch. */
 export class Artist extends Schema.Class<Artist>("Artist")({

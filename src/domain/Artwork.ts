@@ -1,4 +1,5 @@
-import { Data, Schema } from "effect"
+import * as Data from "effect/Data"
+import * as Schema from "effect/Schema"
 import type { HttpBody, StreamBody } from "./TrackSource.js"
 
 /** Where an album cover's bytes come from, as a provider names them (a URL, or a stream it serves itself). */

@@ -1,4 +1,4 @@
-import type { Duration } from "effect"
+import type * as Duration from "effect/Duration"
 
 /** The limits the RateLimiter enforces per provider (and, for bandwidth, in total). */
 export interface LimitSettings {

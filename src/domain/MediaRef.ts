@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** The four kinds of thing a provider can name. */
 export const MediaKind = Schema.Literal("track", "album", "artist", "playlist")

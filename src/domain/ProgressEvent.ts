@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** What an item is: the tree a job walks. */
 export const ItemKind = Schema.Literal("artist", "album", "playlist", "track")

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** OrpheusDL's quality tiers, best first; each provider maps them to its own formats. */
 export const Quality = Schema.Literal("hifi", "lossless", "high", "medium", "low", "minimum")

@@ -1,5 +1,5 @@
 import * as NodePath from "node:path"
-import { Option } from "effect"
+import * as Option from "effect/Option"
 
 /** Most file systems (ext4, APFS, NTFS in UTF-16 units) cap one name at 255 bytes. */
 const MAX_NAME_BYTES = 255

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { MediaKind } from "./MediaRef.js"
 
 /** One search hit, with what a numbered results table shows. */

@@ -1,4 +1,4 @@
-import { Either } from "effect"
+import * as Either from "effect/Either"
 import { parseTemplate } from "./PathTemplate.js"
 import type { SettingKind, Settings, SettingSpec } from "./Settings.js"
 import { defaultSettings, ignoredSettings, qualities, settingSpecs } from "./Settings.js"

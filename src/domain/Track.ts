@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** One track's metadata, modelled on OrpheusDL's TrackInfo and its Tags. */
 export class Track extends Schema.Class<Track>("Track")({

@@ -1,5 +1,7 @@
-import type { Effect, Scope, Stream } from "effect"
-import { Data } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import * as Data from "effect/Data"
 import type { MusicApiError } from "../services/MusicApiError.js"
 
 /** Bytes served over HTTP(S); `headers` are sent with the GET. */

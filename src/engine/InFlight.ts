@@ -1,4 +1,6 @@
-import { Deferred, Effect, FiberId } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 
 /**
  * Shares one run of an effect between every caller with the same key, for the

@@ -1,4 +1,5 @@
-import { Deferred, Effect } from "effect"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
 
 /** Lexicographic priority: lower runs first, e.g. `[albumSeq, turnInAlbum]`. */
 export type Priority = ReadonlyArray<number>

@@ -1,4 +1,7 @@
-import { Cause, Clock, Effect, Exit } from "effect"
+import * as Cause from "effect/Cause"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 
 /** What a failed request says about itself in the log. */
 const describeFailure = (cause: Cause.Cause<unknown>): Record<string, unknown> => {

@@ -1,4 +1,5 @@
-import { Duration, Layer } from "effect"
+import * as Duration from "effect/Duration"
+import * as Layer from "effect/Layer"
 import type { LimitSettings } from "../domain/LimitSettings.js"
 import { defaultLimitSettings } from "../domain/LimitSettings.js"
 import type { JobStore } from "../services/JobStore.js"

@@ -1,5 +1,7 @@
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { defaultRedirectPolicy } from "./followRedirects.js"
 
 export interface HttpClientSettings {

@@ -1,5 +1,7 @@
-import type { Duration, Scope } from "effect"
-import { Effect, Schedule } from "effect"
+import type * as Duration from "effect/Duration"
+import type * as Scope from "effect/Scope"
+import * as Effect from "effect/Effect"
+import * as Schedule from "effect/Schedule"
 
 /** The process's own resource use, sampled: for the live display and the summary's peak. */
 export interface ProcessMeter {

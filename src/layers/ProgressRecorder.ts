@@ -1,4 +1,6 @@
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { ProgressEvent } from "../domain/ProgressEvent.js"
 import { Progress } from "../services/Progress.js"
 import * as ProgressLive from "./ProgressLive.js"

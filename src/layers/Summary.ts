@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { formatBytes, formatDuration, formatThroughput } from "../domain/Format.js"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { ItemView, ProgressSnapshot, Tally } from "../domain/ProgressSnapshot.js"

@@ -1,4 +1,6 @@
-import { Context, Effect, Layer } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type { CoverArt } from "../domain/Artwork.js"
 import type { TrackTags } from "../domain/TrackTags.js"
 import { TagError } from "../services/TagError.js"

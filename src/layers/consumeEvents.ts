@@ -1,5 +1,9 @@
-import type { Duration } from "effect"
-import { Effect, Exit, Fiber, Scope, Stream } from "effect"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { ProgressEvent } from "../domain/ProgressEvent.js"
 import { Progress } from "../services/Progress.js"
 

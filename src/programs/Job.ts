@@ -1,5 +1,5 @@
-import type { Effect } from "effect"
-import { Effect as E } from "effect"
+import type * as Effect from "effect/Effect"
+import * as E from "effect/Effect"
 import type { JobSettings } from "../domain/JobSettings.js"
 import { NameClaims } from "../domain/NameClaims.js"
 import type { ProgressEventInput } from "../domain/ProgressEvent.js"

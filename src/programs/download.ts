@@ -1,4 +1,6 @@
-import { Effect, Exit, Request } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Request from "effect/Request"
 import type { JobSettings } from "../domain/JobSettings.js"
 import type { MediaRef } from "../domain/MediaRef.js"
 import { UsageError } from "../domain/UsageError.js"

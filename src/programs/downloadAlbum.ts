@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Artist } from "../domain/Artist.js"
 import { albumSkipReason } from "../domain/ArtistFilters.js"
 import { defaultSettings } from "../domain/Settings.js"

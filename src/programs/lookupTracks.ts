@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Track } from "../domain/Track.js"
 import { MusicApi } from "../services/MusicApi.js"
 import type { GroupTrack } from "./runGroup.js"

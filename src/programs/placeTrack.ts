@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import { planPath } from "../domain/SafePath.js"
 import type { Track } from "../domain/Track.js"
 import type { GroupLimit, Priority } from "../engine/PriorityPermits.js"

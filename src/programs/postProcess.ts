@@ -1,4 +1,7 @@
-import { Data, Effect, Option, Stream } from "effect"
+import * as Data from "effect/Data"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Stream from "effect/Stream"
 import type { CoverArt } from "../domain/Artwork.js"
 import { imageMimeType } from "../domain/Artwork.js"
 import { planPath } from "../domain/SafePath.js"

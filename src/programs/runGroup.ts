@@ -1,4 +1,5 @@
-import { Effect, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { Track } from "../domain/Track.js"
 import * as PriorityPermits from "../engine/PriorityPermits.js"

@@ -1,4 +1,6 @@
-import { Effect, Either, Option } from "effect"
+import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
+import * as Option from "effect/Option"
 import type { ProgressEventInput } from "../domain/ProgressEvent.js"
 import { planPath } from "../domain/SafePath.js"
 import type { Track } from "../domain/Track.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { ItemKind } from "../domain/ProgressEvent.js"
 import type { Job } from "./Job.js"
 

@@ -1,4 +1,6 @@
-import { Clock, Effect, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Stream from "effect/Stream"
 import type { Track } from "../domain/Track.js"
 import type { TrackSource } from "../domain/TrackSource.js"
 import { loggedRequest } from "../engine/loggedRequest.js"

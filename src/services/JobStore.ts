@@ -1,5 +1,6 @@
-import type { Effect, Option } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Option from "effect/Option"
+import * as Context from "effect/Context"
 import type { ItemKind, ProgressEventInput } from "../domain/ProgressEvent.js"
 import type { JobStoreError } from "./JobStoreError.js"
 

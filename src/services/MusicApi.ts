@@ -1,5 +1,5 @@
-import type { Effect } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Context from "effect/Context"
 import type { Album } from "../domain/Album.js"
 import type { Artist } from "../domain/Artist.js"
 import type { CoverSource, Lyrics } from "../domain/Artwork.js"

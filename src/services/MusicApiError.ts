@@ -1,4 +1,5 @@
-import { Duration, Schema } from "effect"
+import * as Duration from "effect/Duration"
+import * as Schema from "effect/Schema"
 
 /** A network fault, timeout or 5xx: worth retrying. */
 export class TransientError extends Schema.TaggedError<TransientError>()("TransientError", {

@@ -1,5 +1,7 @@
-import type { Effect, Scope, Stream } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import * as Context from "effect/Context"
 import type { ProgressEvent, ProgressEventInput } from "../domain/ProgressEvent.js"
 import type { ProgressSnapshot } from "../domain/ProgressSnapshot.js"
 

@@ -1,4 +1,4 @@
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { Album } from "../domain/Album.js"
 import type { Artist } from "../domain/Artist.js"
 import type { CoverSource, Lyrics } from "../domain/Artwork.js"

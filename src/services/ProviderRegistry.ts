@@ -1,4 +1,4 @@
-import { Context } from "effect"
+import * as Context from "effect/Context"
 import type { Provider } from "./Provider.js"
 
 /** The providers this run knows, by name. The entry point decides which are in it. */

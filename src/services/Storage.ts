@@ -1,5 +1,7 @@
-import type { Effect, Either, Stream } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Either from "effect/Either"
+import type * as Stream from "effect/Stream"
+import * as Context from "effect/Context"
 import type { StorageError } from "./StorageError.js"
 
 /** What is on disk for one planned path. */

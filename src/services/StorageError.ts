@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** The disk said no: full, read-only, permission denied, or a path that is not ours. */
 export class StorageError extends Schema.TaggedError<StorageError>()("StorageError", {

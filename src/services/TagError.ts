@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** A file lyra could not tag: it is kept as downloaded, and the reason reported. */
 export class TagError extends Schema.TaggedError<TagError>()("TagError", {

@@ -1,5 +1,5 @@
-import type { Effect } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import * as Context from "effect/Context"
 import type { CoverArt } from "../domain/Artwork.js"
 import type { TrackTags } from "../domain/TrackTags.js"
 import type { TagError } from "./TagError.js"

@@ -1,5 +1,6 @@
-import type { Effect, Scope } from "effect"
-import { Context } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Context from "effect/Context"
 import type { HttpBody, OpenedBody } from "../domain/TrackSource.js"
 import type { MusicApiError } from "./MusicApiError.js"
 

@@ -1,4 +1,5 @@
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { Tagger } from "../services/Tagger.js"
 
 export interface TaggerSimOptions {

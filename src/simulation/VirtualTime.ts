@@ -1,5 +1,10 @@
-import type { Exit, Scheduler } from "effect"
-import { Clock, Data, Duration, Effect, FiberId } from "effect"
+import type * as Exit from "effect/Exit"
+import type * as Scheduler from "effect/Scheduler"
+import * as Clock from "effect/Clock"
+import * as Data from "effect/Data"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FiberId from "effect/FiberId"
 
 /** A sleep waiting for its instant; `wake` is dropped when it is cancelled. */
 interface Timer {

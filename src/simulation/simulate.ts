@@ -1,4 +1,6 @@
-import { Effect, Layer, Random } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Random from "effect/Random"
 import type { ProgressEvent } from "../domain/ProgressEvent.js"
 import * as EngineLayer from "../layers/EngineLayer.js"
 import * as ProgressLive from "../layers/ProgressLive.js"

@@ -1,4 +1,4 @@
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { Latency } from "../layers/sim/SimProfile.js"
 import type { Scenario } from "./Scenario.js"
 import { simulate } from "./simulate.js"

@@ -1,4 +1,5 @@
-import { Config, Effect } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
 import { parseBandwidth, parseMillis } from "../../domain/Units.js"
 import { UsageError } from "../../domain/UsageError.js"
 import type { CatalogShape, Range } from "./SimCatalog.js"

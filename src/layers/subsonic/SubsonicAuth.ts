@@ -1,4 +1,6 @@
-import { Effect, Random, Redacted } from "effect"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Redacted from "effect/Redacted"
 import { createHash } from "node:crypto"
 import type { SubsonicAuth } from "./SubsonicConfig.js"
 

@@ -1,5 +1,9 @@
 import * as FileSystem from "@effect/platform/FileSystem"
-import { Config, Effect, Option, Redacted, Schema } from "effect"
+import * as Config from "effect/Config"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import { redactUrl } from "./SubsonicRedact.js"
 
 /** How lyra proves who it is: a password (sent as a salted token) or an OpenSubsonic API key. */

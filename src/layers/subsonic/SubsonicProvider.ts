@@ -1,5 +1,6 @@
 import type * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { Album } from "../../domain/Album.js"
 import { Artist } from "../../domain/Artist.js"
 import { CoverSource, Lyrics } from "../../domain/Artwork.js"

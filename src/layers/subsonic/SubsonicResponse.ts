@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /**
  * The parts of Subsonic 1.16.1 / OpenSubsonic JSON answers lyra reads. Servers

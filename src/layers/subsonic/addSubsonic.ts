@@ -1,6 +1,7 @@
 import type * as FileSystem from "@effect/platform/FileSystem"
 import * as HttpClient from "@effect/platform/HttpClient"
-import { Effect, Layer } from "effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { ProviderRegistry } from "../../services/ProviderRegistry.js"
 import { load } from "./SubsonicConfig.js"
 import { provider, unconfigured } from "./SubsonicInfo.js"

@@ -18,14 +18,21 @@ const moduleUrl = {
   banner: { js: "const __lyraModuleUrl=require(\"node:url\").pathToFileURL(__filename).href;" }
 }
 
-await build({
+const cli = await build({
   ...minifiedCjs,
   ...moduleUrl,
   entryPoints: ["dist/cli/bin.js"],
   outfile: `${fresh}/lyra.cjs`,
   // Native addons load from node_modules; the tagger is loaded only by its worker threads.
-  external: ["better-sqlite3", "node-taglib-sharp"]
+  external: ["better-sqlite3", "node-taglib-sharp"],
+  metafile: true
 })
+// The lazily imported modules make esbuild wrap what they import, and a wrapped index starts every
+// module it names: one import from "effect" made each start evaluate all of effect.
+const indexes = Object.keys(cli.metafile.inputs).filter((input) =>
+  /(^|\/)node_modules\/(effect|@effect\/[^/]+)\/dist\/esm\/index\.js$/.test(input)
+)
+if (indexes.length > 0) throw new Error(`the bundle includes ${indexes.join(", ")}: import those modules by path`)
 // The launcher reads the bundle as latin1, which is UTF-8 decoding's result, and faster, only for ASCII.
 const nonAscii = readFileSync(`${fresh}/lyra.cjs`).findIndex((byte) => byte > 0x7f)
 if (nonAscii >= 0) throw new Error(`the bundle is not ASCII: byte ${nonAscii} (escape it in the source)`)

@@ -1,5 +1,5 @@
 // The `lyra` executable: runs the bundled CLI (lyra.cjs) through V8's code cache.
-// Node 20 has no compile cache for modules, and compiling the 1.7 MB bundle was
+// Node 20 has no compile cache for modules, and compiling the bundle was
 // most of start-up. The cache is written after the first run, so it holds the
 // functions that run actually compiled, not just the top level; V8 rejects a
 // cache made for other flags or another version, and it is then written anew.

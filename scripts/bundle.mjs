@@ -8,6 +8,8 @@ import { readFileSync, renameSync, rmSync } from "node:fs"
 
 const target = "dist/bundle"
 const fresh = `${target}.${process.pid}`
+// A build that fails leaves nothing behind; a finished one was renamed into place already.
+process.on("exit", () => rmSync(fresh, { recursive: true, force: true }))
 const shared = { bundle: true, platform: "node", target: "node20", logLevel: "warning" }
 // Licence notices (one has a non-ASCII name) go to <file>.LEGAL.txt, keeping the bundles ASCII.
 const minifiedCjs = { ...shared, format: "cjs", minify: true, legalComments: "external" }

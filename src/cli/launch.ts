@@ -10,7 +10,7 @@ import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
-import { setFlagsFromString } from "node:v8"
+import type * as V8 from "node:v8"
 import { Script } from "node:vm"
 
 /**
@@ -88,6 +88,8 @@ const runBundle = () => {
     { filename: bundle, ...(cachedData === undefined ? {} : { cachedData }) }
   )
   if (cachedData === undefined || script.cachedDataRejected === true) {
+    // Loaded here only: node:v8 took 3 ms of every start that had a cache.
+    const { setFlagsFromString } = createRequire(import.meta.url)("node:v8") as typeof V8
     // V8 drops the bytecode of functions idle for a while, so a cache written at the end of a download
     // lacked the start-up code, and every later start compiled it again: a no-op re-run took 770 ms
     // against 580 with a cache written by `--version`. The run that writes the cache keeps it all.

@@ -1,5 +1,4 @@
-import type * as Effect from "effect/Effect"
-import * as E from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type { JobSettings } from "../domain/JobSettings.js"
 import { NameClaims } from "../domain/NameClaims.js"
 import type { ProgressEventInput } from "../domain/ProgressEvent.js"
@@ -35,7 +34,7 @@ export interface Job {
 }
 
 export const makeJob = (id: string, settings: JobSettings): Effect.Effect<Job, never, Progress | JobStore> =>
-  E.gen(function*() {
+  Effect.gen(function*() {
     const progress = yield* Progress
     const store = yield* JobStore
     let sequence = 0
@@ -43,7 +42,7 @@ export const makeJob = (id: string, settings: JobSettings): Effect.Effect<Job, n
     return {
       id,
       settings,
-      emit: (event) => E.zipRight(store.journal(id, event), progress.publish(event)),
+      emit: (event) => Effect.zipRight(store.journal(id, event), progress.publish(event)),
       albumPermits: yield* PriorityPermits.make(settings.albums),
       trackPermits: yield* PriorityPermits.make(settings.tracks),
       tracks: yield* InFlight.make<TrackOutcome, JobStoreError>(),

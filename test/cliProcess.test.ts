@@ -2,22 +2,16 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join, sep } from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Deferred, Duration, Effect, Exit, Schedule } from "effect"
 import { parseFile } from "music-metadata"
 import { SimCatalog } from "../src/layers/sim/SimCatalog.js"
 import { makeContent, SimContentReader } from "../src/layers/sim/SimContent.js"
 import * as SimProfile from "../src/layers/sim/SimProfile.js"
+import { assertBuilt, launcher as bin, repoRoot as root } from "./support/lyraProcess.js"
 
 // Real processes: `node bin/lyra.js`, which loads the bundle `npm run build` makes.
-const root = fileURLToPath(new URL("..", import.meta.url))
-const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.cjs")
-
-beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)
-})
+beforeAll(assertBuilt)
 
 /** A planned track: its title (every file name of it carries the title) and the bytes the sim serves for it. */
 interface PlannedTrack {

@@ -1,20 +1,14 @@
 import { spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { fromLine } from "../src/layers/NdjsonRenderer.js"
+import { assertBuilt, launcher as bin } from "./support/lyraProcess.js"
 
 // Real processes with stdout piped (not a terminal): `node bin/lyra.js`, which loads the bundle `npm run build` makes.
-const root = fileURLToPath(new URL("..", import.meta.url))
-const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.cjs")
-
-beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)
-})
+beforeAll(assertBuilt)
 
 const lyra = (...args: ReadonlyArray<string>) => {
   const out = mkdtempSync(join(tmpdir(), "lyra-out-"))

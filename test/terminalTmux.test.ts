@@ -1,22 +1,17 @@
 import { execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { assert, beforeAll, describe, it } from "@effect/vitest"
+import { assertBuilt, launcher as bin } from "./support/lyraProcess.js"
 
 // The real terminal: `lyra download` inside tmux, its screen read with capture-pane while it runs.
-const root = fileURLToPath(new URL("..", import.meta.url))
-const bin = join(root, "bin", "lyra.js")
-const bundle = join(root, "dist", "bundle", "bin.cjs")
 
 const hasTmux = spawnSync("tmux", ["-V"], { encoding: "utf8" }).status === 0
 // CI installs tmux (.ci/run); a developer machine without it skips rather than fails.
 const skip = !hasTmux && process.env["CI"] === undefined
 
-beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)
-})
+beforeAll(assertBuilt)
 
 /** A tmux server of our own (its own socket), so the test neither sees nor disturbs anyone else's. */
 const tmux = (socket: string, ...args: ReadonlyArray<string>) =>

@@ -6,9 +6,10 @@ import { fileURLToPath } from "node:url"
 import { Deferred, Duration, Effect, Exit, Schedule } from "effect"
 import { shellQuote } from "./osFaults.js"
 
-/** The repository, and the bundled CLI that `npm run build` makes. */
+/** The repository, the bundled CLI that `npm run build` makes, and the executable that loads it as users run it. */
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 export const bundle = join(repoRoot, "dist", "bundle", "bin.cjs")
+export const launcher = join(repoRoot, "bin", "lyra.js")
 
 export const assertBuilt = () => {
   if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm test does)`)

@@ -27,6 +27,10 @@ const reasonOf = (error: PlatformError): string => {
 
 const isNotFound = (error: PlatformError): boolean => error._tag === "SystemError" && error.reason === "NotFound"
 
+/** An open that failed for want of its folder: missing, or a file where it should be. */
+const isMissingFolder = (error: PlatformError): boolean =>
+  isNotFound(error) || (error._tag === "SystemError" && errnoCode(error.cause) === "ENOTDIR")
+
 /**
  * The library on local disk under `root`, through @effect/platform's FileSystem.
  * Each write streams into `<name>.part` with a scoped handle and a running sha256,
@@ -109,31 +113,37 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
           }
         })
 
-      const sizeOf = (relative: string, file: string) =>
-        Effect.async<number | undefined, StorageError>((resume) => statSize(relative, file, resume))
-
-      const inspect = Effect.fn("Storage.inspect")(function*(relative: string) {
-        const at = yield* locate(relative)
-        const [finalBytes, partialBytes] = yield* Effect.all([sizeOf(relative, at.final), sizeOf(relative, at.part)])
-        return { finalBytes, partialBytes: partialBytes ?? 0 }
-      })
-
       /** All the stats at once, answered together: a waiting stat costs a round trip to the thread pool. */
-      const finalSizes = Effect.fn("Storage.finalSizes")(function*(relatives: ReadonlyArray<string>) {
-        const located = yield* Effect.forEach(relatives, (relative) => Effect.either(locate(relative)))
-        return yield* Effect.async<ReadonlyArray<Either.Either<number | undefined, StorageError>>>((resume) => {
+      const sizesOf = (
+        files: ReadonlyArray<Either.Either<{ readonly relative: string; readonly file: string }, StorageError>>
+      ) =>
+        Effect.async<ReadonlyArray<Either.Either<number | undefined, StorageError>>>((resume) => {
           const sizes: Array<Either.Either<number | undefined, StorageError>> = []
-          let waiting = located.length
+          let waiting = files.length
           if (waiting === 0) return resume(Effect.succeed(sizes))
-          located.forEach((at, index) => {
+          files.forEach((each, index) => {
             const done = (size: Either.Either<number | undefined, StorageError>) => {
               sizes[index] = size
               if (--waiting === 0) resume(Effect.succeed(sizes))
             }
-            if (Either.isLeft(at)) done(Either.left(at.left))
-            else statSize(relatives[index]!, at.right.final, done)
+            if (Either.isLeft(each)) done(Either.left(each.left))
+            else statSize(each.right.relative, each.right.file, done)
           })
         })
+
+      const inspect = Effect.fn("Storage.inspect")(function*(relative: string) {
+        const at = yield* locate(relative)
+        const [finalBytes, partialBytes] = yield* sizesOf([
+          Either.right({ relative, file: at.final }),
+          Either.right({ relative, file: at.part })
+        ])
+        return { finalBytes: yield* finalBytes!, partialBytes: (yield* partialBytes!) ?? 0 }
+      })
+
+      const finalSizes = Effect.fn("Storage.finalSizes")(function*(relatives: ReadonlyArray<string>) {
+        return yield* sizesOf(yield* Effect.forEach(relatives, (relative) =>
+          Effect.either(Effect.map(locate(relative), (at) => ({ relative, file: at.final })))
+        ))
       })
 
       /**
@@ -142,12 +152,13 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
        * stranger's file under the final name.
        */
       const checkStillNamed = Effect.fnUntraced(function*(relative: string, part: string, file: FileSystem.File) {
-        const held = yield* file.stat.pipe(Effect.mapError(failWith(relative)))
-        const named = yield* fs.stat(part).pipe(
-          Effect.asSome,
-          Effect.catchIf(isNotFound, () => Effect.succeedNone),
-          Effect.mapError(failWith(relative))
-        )
+        // Both at once, and the handle's answer first if both fail.
+        const [heldOrError, namedOrError] = yield* Effect.all([
+          Effect.either(file.stat),
+          Effect.either(fs.stat(part).pipe(Effect.asSome, Effect.catchIf(isNotFound, () => Effect.succeedNone)))
+        ], { concurrency: 2 })
+        const held = yield* Effect.mapError(heldOrError, failWith(relative))
+        const named = yield* Effect.mapError(namedOrError, failWith(relative))
         if (Option.isNone(named)) {
           return yield* new StorageError({ path: relative, reason: "its .part file was deleted while being written" })
         }
@@ -171,10 +182,14 @@ export const layer = (root: string): Layer.Layer<Storage, never, FileSystem.File
       const write = Effect.fn("Storage.write")(
         function*<E>(relative: string, body: Stream.Stream<Uint8Array, E>, options: { readonly append: boolean }) {
           const at = yield* locate(relative)
-          yield* ensureFolder(relative, at.final)
           const fail = failWith(relative)
           // Scoped, so interruption closes the handle and leaves the part for a resume.
-          const file = yield* fs.open(at.part, { flag: options.append ? "a+" : "w" }).pipe(Effect.mapError(fail))
+          const open = fs.open(at.part, { flag: options.append ? "a+" : "w" })
+          // The folder is there for all but an album's first track: made only when the open misses it.
+          const file = yield* open.pipe(
+            Effect.catchIf(isMissingFolder, () => Effect.zipRight(ensureFolder(relative, at.final), open)),
+            Effect.mapError((error) => error._tag === "StorageError" ? error : fail(error))
+          )
           const hash = createHash("sha256")
           let bytes = options.append ? yield* hashExisting(file, hash).pipe(Effect.mapError(fail)) : 0
           yield* Stream.runForEach(body, (chunk) =>

@@ -78,7 +78,7 @@ export const placeTrack = Effect.fn("placeTrack")(function*(job: Job, placement:
     ) {
       return { state: "skipped", path, bytes: existing.finalBytes, reason: alreadyInLibrary } as const
     }
-    const written = yield* transferTrack(job, item, track, source, path)
+    const written = yield* transferTrack(job, item, track, source, path, existing)
     yield* store.archive(track.provider, track.id, { path, bytes: written.bytes, sha256: written.sha256 })
     return { state: "done", path, bytes: written.bytes, sha256: written.sha256 } as const
   })

@@ -10,7 +10,7 @@ import { IntegrityError, InvalidError } from "../services/MusicApiError.js"
 import { Progress } from "../services/Progress.js"
 import { RateLimiter } from "../services/RateLimiter.js"
 import { RetryPolicy } from "../services/RetryPolicy.js"
-import { Storage } from "../services/Storage.js"
+import { type FileState, Storage } from "../services/Storage.js"
 import type { Job } from "./Job.js"
 import { Transport } from "../services/Transport.js"
 
@@ -28,7 +28,8 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
   item: string,
   track: Track,
   source: TrackSource,
-  path: string
+  path: string,
+  inspected?: FileState
 ) {
   const storage = yield* Storage
   const limiter = yield* RateLimiter
@@ -40,7 +41,9 @@ export const transferTrack = Effect.fn("transferTrack")(function*(
     error._tag === "RateLimitedError" ? limiter.throttled(error as RateLimitedError) : Effect.void
 
   const attempt = Effect.gen(function*() {
-    const existing = yield* storage.inspect(path)
+    // The caller's look at the files serves the first attempt; a retry looks again.
+    const existing = inspected ?? (yield* storage.inspect(path))
+    inspected = undefined
     let offset = existing.partialBytes
     if ((source.sizeBytes !== undefined && offset > source.sizeBytes) || (source.resumable === false && offset > 0)) {
       yield* storage.discard(path)

@@ -1,7 +1,7 @@
-import type * as Random from "effect/Random"
 import type * as Scope from "effect/Scope"
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
 import { NotFoundError, RateLimitedError, TransientError } from "../../services/MusicApiError.js"
 import type { Latency, SimProfile } from "./SimProfile.js"
 import type { SimEndpoint, SimRequest, SimStats } from "./SimServer.js"
@@ -10,19 +10,35 @@ const provider = "sim"
 
 type Mutable<A> = { -readonly [K in keyof A]: A[K] }
 
+/** A transfer the server has begun: its log entry, and where it will break, if it does. */
+interface OpenedTransfer {
+  readonly entry: SimRequest
+  readonly breakAt: number | undefined
+}
+
+/** A request, as the server tells one from another: what it asks for. */
+const requestKey = (request: SimRequest) => `${request.endpoint} ${request.id}`
+
 /** How far behind its schedule a transfer may be and still catch up. */
 const catchUpMillis = 50
 
 /**
  * The simulated server's side of every request: its token bucket, its connection
- * cap, latencies and faults drawn from the provider's own Random, and the books
- * tests read. State is plain and synchronous: fibers interleave only at yields.
+ * cap, latencies and faults, and the books tests read. State is plain and
+ * synchronous: fibers interleave only at yields.
+ *
+ * Each request draws its latency and faults from a Random of its own, seeded by
+ * the profile's seed, what it asks for and how often that failed before: the same
+ * request meets the same service whatever else is in flight, so a sequential and a
+ * concurrent run (or two runs whose timers fire a little apart) face one service.
  */
 export class SimBackend {
   private tokens: number
   private refilledAt: number | undefined = undefined
   private readonly log: Array<Mutable<SimRequest>> = []
   private readonly served = new Map<string, number>()
+  /** How often each request (endpoint and id) has failed, so that a retry draws anew: failed ones only. */
+  private readonly failures = new Map<string, number>()
   private counts = {
     rateLimited: 0,
     faults: 0,
@@ -35,7 +51,7 @@ export class SimBackend {
     bytesServed: 0
   }
 
-  constructor(readonly profile: SimProfile, private readonly random: Random.Random) {
+  constructor(readonly profile: SimProfile) {
     this.tokens = profile.burst
   }
 
@@ -46,13 +62,14 @@ export class SimBackend {
   call<A>(endpoint: SimEndpoint, id: string, extraMillis: number, what: string, answer: () => A | undefined) {
     return Effect.gen(this, function*() {
       const entry = yield* this.arrive(endpoint, id)
-      yield* this.admit(entry)
+      const random = this.drawsFor(entry)
+      yield* this.admit(entry, random)
       return yield* Effect.acquireUseRelease(
         Effect.sync(() => this.connect("api")),
         () =>
           Effect.gen(this, function*() {
-            yield* this.roundTrip(extraMillis)
-            yield* this.maybeFault(entry)
+            yield* this.roundTrip(random, extraMillis)
+            yield* this.maybeFault(entry, random)
             const value = answer()
             if (value === undefined) {
               this.counts.notFound++
@@ -68,32 +85,33 @@ export class SimBackend {
   }
 
   /**
-   * Opens a byte transfer: a rate-limited request whose connection stays open
-   * until the scope closes, and whose first byte comes one latency later.
+   * Opens a transfer of bytes [offset, size): a rate-limited request whose connection stays open
+   * until the scope closes, and whose first byte comes one latency later. One that breaks does so
+   * somewhere after its first byte.
    */
-  openTransfer(trackId: string, offset: number): Effect.Effect<SimRequest, TransientError | RateLimitedError, Scope.Scope> {
+  openTransfer(
+    trackId: string,
+    offset: number,
+    size: number
+  ): Effect.Effect<OpenedTransfer, TransientError | RateLimitedError, Scope.Scope> {
     return Effect.gen(this, function*() {
       const entry = yield* this.arrive("stream", trackId)
+      const random = this.drawsFor(entry)
       entry.offset = offset
       entry.bytes = 0
-      yield* this.admit(entry)
+      yield* this.admit(entry, random)
       yield* Effect.acquireRelease(
         Effect.sync(() => this.connect("transfer")),
         () => this.disconnect("transfer", entry)
       )
-      yield* this.roundTrip(0)
-      yield* this.maybeFault(entry)
+      yield* this.roundTrip(random, 0)
+      yield* this.maybeFault(entry, random)
       entry.status = offset > 0 ? 206 : 200
-      return entry
-    })
-  }
-
-  /** Where a transfer of [offset, size) breaks, if it does: somewhere after its first byte. */
-  transferBreak(offset: number, size: number): Effect.Effect<number | undefined> {
-    return Effect.gen(this, function*() {
-      if (this.profile.errorRate <= 0 || size - offset < 2) return undefined
-      if ((yield* this.random.next) >= this.profile.errorRate) return undefined
-      return offset + 1 + Math.floor((yield* this.random.next) * (size - offset - 1))
+      if (this.profile.errorRate <= 0 || size - offset < 2 || (yield* random.next) >= this.profile.errorRate) {
+        return { entry, breakAt: undefined }
+      }
+      this.failed(entry)
+      return { entry, breakAt: offset + 1 + Math.floor((yield* random.next) * (size - offset - 1)) }
     })
   }
 
@@ -159,13 +177,29 @@ export class SimBackend {
     })
   }
 
+  /** The request's own draws: from the seed, what it asks for, and how often that failed. */
+  private drawsFor(entry: SimRequest): Random.Random {
+    const key = requestKey(entry)
+    return Random.make(`${this.profile.seed} ${key} ${this.failures.get(key) ?? 0}`)
+  }
+
+  /** A failed request: its retry draws anew. */
+  private failed(entry: SimRequest): void {
+    const key = requestKey(entry)
+    this.failures.set(key, (this.failures.get(key) ?? 0) + 1)
+  }
+
   /** The bucket and the cap, checked on arrival; a refusal still costs a round trip. */
-  private admit(entry: Mutable<SimRequest>): Effect.Effect<void, TransientError | RateLimitedError> {
+  private admit(
+    entry: Mutable<SimRequest>,
+    random: Random.Random
+  ): Effect.Effect<void, TransientError | RateLimitedError> {
     return Effect.gen(this, function*() {
       const wait = this.takeToken(entry.at)
       if (wait !== undefined) {
         this.counts.rateLimited++
-        yield* this.roundTrip(0)
+        this.failed(entry)
+        yield* this.roundTrip(random, 0)
         yield* this.finish(entry, 429)
         return yield* new RateLimitedError({
           provider,
@@ -175,7 +209,8 @@ export class SimBackend {
       }
       if (this.counts.apiInFlight + this.counts.transfers >= this.profile.connections) {
         this.counts.faults++
-        yield* this.roundTrip(0)
+        this.failed(entry)
+        yield* this.roundTrip(random, 0)
         yield* this.finish(entry, 503)
         return yield* new TransientError({ provider, reason: "HTTP 503 (too many connections)" })
       }
@@ -226,21 +261,21 @@ export class SimBackend {
     })
   }
 
-  private roundTrip(extraMillis: number) {
-    return Effect.flatMap(this.drawLatency(this.profile.latency), (millis) => {
+  private roundTrip(random: Random.Random, extraMillis: number) {
+    return Effect.flatMap(this.drawLatency(random, this.profile.latency), (millis) => {
       const total = millis + extraMillis
       return total > 0 ? Effect.sleep(total) : Effect.void
     })
   }
 
-  private drawLatency(latency: Latency): Effect.Effect<number> {
+  private drawLatency(random: Random.Random, latency: Latency): Effect.Effect<number> {
     switch (latency._tag) {
       case "Fixed":
         return Effect.succeed(latency.millis)
       case "Uniform":
-        return Effect.map(this.random.next, (u) => Math.round(latency.min + u * (latency.max - latency.min)))
+        return Effect.map(random.next, (u) => Math.round(latency.min + u * (latency.max - latency.min)))
       case "LogNormal":
-        return Effect.zipWith(this.random.next, this.random.next, (u1, u2) => {
+        return Effect.zipWith(random.next, random.next, (u1, u2) => {
           // Box-Muller: a standard normal from two uniforms (1 - u1 keeps the log finite).
           const z = Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2)
           return Math.round(latency.median * Math.exp(latency.sigma * z))
@@ -248,12 +283,13 @@ export class SimBackend {
     }
   }
 
-  private maybeFault(entry: Mutable<SimRequest>): Effect.Effect<void, TransientError> {
+  private maybeFault(entry: Mutable<SimRequest>, random: Random.Random): Effect.Effect<void, TransientError> {
     return Effect.gen(this, function*() {
       if (this.profile.errorRate <= 0) return
-      if ((yield* this.random.next) >= this.profile.errorRate) return
+      if ((yield* random.next) >= this.profile.errorRate) return
       this.counts.faults++
-      const reset = (yield* this.random.next) < 0.5
+      this.failed(entry)
+      const reset = (yield* random.next) < 0.5
       yield* this.finish(entry, 503)
       return yield* new TransientError({ provider, reason: reset ? "connection reset" : "HTTP 503" })
     })

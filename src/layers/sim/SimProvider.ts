@@ -1,7 +1,6 @@
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
-import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import { Album } from "../../domain/Album.js"
 import type { MediaKind } from "../../domain/MediaRef.js"
@@ -47,14 +46,14 @@ export const parseUrl = (url: string): MediaRef | undefined => {
 }
 
 /**
- * Builds the simulated service: a catalog from the profile's seed, a server with
- * its own Random (so faults and latencies are a function of the seed and the order
- * of requests), and the Provider that calls it. Time is the Clock's, so the same
- * code runs live or under TestClock.
+ * Builds the simulated service: a catalog from the profile's seed, a server whose
+ * faults and latencies are a function of the seed and each request (SimBackend),
+ * and the Provider that calls it. Time is the Clock's, so the same code runs live
+ * or under TestClock.
  */
 export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = defaultProfile) {
   const catalog = new SimCatalog(profile.seed, profile.shape)
-  const backend = new SimBackend(profile, Random.make(profile.seed))
+  const backend = new SimBackend(profile)
   const failing = new Set(profile.failTracks)
   const corrupt = new Set(profile.corruptTracks)
   const contents = new Map<string, { readonly content: SimContent; readonly sha256: string | undefined }>()
@@ -101,8 +100,7 @@ export const makeSim = Effect.fnUntraced(function*(profile: SimProfile = default
           reason: `range: offset ${offset} of track ${trackId} (${content.size} bytes)`
         })
       }
-      const entry = yield* backend.openTransfer(trackId, offset)
-      const breakAt = yield* backend.transferBreak(offset, content.size)
+      const { breakAt, entry } = yield* backend.openTransfer(trackId, offset, content.size)
       // Virtual bytes have no checksum to fail: a corrupt track's first whole transfer ends a byte short instead.
       const short = virtual && breakAt === undefined && content.size > offset && corrupt.delete(trackId)
       const end = breakAt ?? (short ? content.size - 1 : content.size)
